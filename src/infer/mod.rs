@@ -1,0 +1,79 @@
+//! Infers what kind of service each one is, from ports, commands, labels, environment and
+//! image, and keeps the evidence so a finding can say *why* healthlint believes it.
+
+use serde::Serialize;
+
+use crate::span::Span;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServiceKind {
+    HttpServer,
+    WsServer,
+    WsClient,
+    GrpcServer,
+    TcpServer,
+    Database,
+    Broker,
+    Worker,
+    Cron,
+    Oneshot,
+    Unknown,
+}
+
+impl ServiceKind {
+    /// Kinds that accept connections.
+    pub fn listens(self) -> Option<bool> {
+        use ServiceKind::*;
+        match self {
+            HttpServer | WsServer | GrpcServer | TcpServer | Database | Broker => Some(true),
+            WsClient | Worker | Cron | Oneshot => Some(false),
+            Unknown => None,
+        }
+    }
+}
+
+/// One piece of evidence: which signal, which value, where.
+#[derive(Clone, Debug, Serialize)]
+pub struct Evidence {
+    /// `label`, `image`, `command`, `entrypoint`, `environment`, `port`, `expose`, `dockerfile`,
+    /// `depends-on`, `restart`, `name`.
+    pub signal: String,
+    pub value: String,
+    /// What the signal points to (kind it supports).
+    pub supports: ServiceKind,
+    pub weight: f32,
+    #[serde(skip)]
+    pub span: Option<Span>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct KindInfo {
+    pub kind: ServiceKind,
+    /// 0.0..=1.0
+    pub confidence: f32,
+    pub evidence: Vec<Evidence>,
+    /// Container ports the service serves: ports (target side), expose, EXPOSE, command flags.
+    pub served_ports: Vec<ServedPort>,
+    /// Other services or hosts it talks to (from URLs in env or command): host, port, scheme.
+    pub peers: Vec<Peer>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ServedPort {
+    pub port: u16,
+    pub port_end: u16,
+    /// `ports`, `expose`, `EXPOSE`, `command`.
+    pub source: String,
+    #[serde(skip)]
+    pub span: Option<Span>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Peer {
+    pub scheme: Option<String>,
+    pub host: String,
+    pub port: Option<u16>,
+    #[serde(skip)]
+    pub span: Option<Span>,
+}

@@ -1,0 +1,55 @@
+//! The load stage: finds the compose files the way `docker compose` does, reads them and the
+//! Dockerfiles their `build:` points to, and produces the `Project` model. Missing side files
+//! (`.env`, `env_file`, build contexts) become warnings: CI rarely has what a deploy has.
+
+pub mod yaml;
+
+use std::path::PathBuf;
+
+use crate::span::Span;
+
+/// What the command line and environment say about which project to load.
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    /// `-f` files in order; empty means discover.
+    pub files: Vec<PathBuf>,
+    pub project_directory: Option<PathBuf>,
+    pub project_name: Option<String>,
+    pub env_files: Vec<PathBuf>,
+    pub profiles: Vec<String>,
+    /// The environment used for interpolation. Tests pass a fixed map; the CLI passes the
+    /// process environment.
+    pub env: Vec<(String, String)>,
+    /// Working directory for discovery and relative paths.
+    pub cwd: PathBuf,
+}
+
+/// A load failure: the input is not a valid compose project or Dockerfile.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("{message}")]
+#[diagnostic(code(healthlint::load))]
+pub struct LoadError {
+    pub message: String,
+    #[source_code]
+    pub src: Option<miette::NamedSource<String>>,
+    #[label("{label}")]
+    pub at: Option<miette::SourceSpan>,
+    pub label: String,
+    /// Where it happened, for the `file:line:col` line and JSON.
+    pub span: Option<Span>,
+    pub path: Option<PathBuf>,
+}
+
+impl LoadError {
+    /// An error that is about a file as a whole (it does not exist, it is not UTF-8).
+    pub fn file(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        LoadError {
+            message: message.into(),
+            src: None,
+            at: None,
+            label: String::new(),
+            span: None,
+            path: Some(path.into()),
+        }
+    }
+}
