@@ -6,6 +6,7 @@ pub mod cli;
 pub mod infer;
 pub mod load;
 pub mod model;
+pub mod pipeline;
 pub mod probe;
 pub mod rules;
 pub mod span;

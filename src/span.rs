@@ -118,10 +118,7 @@ impl Sources {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
-        self.files
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (i as FileId, f))
+        self.files.iter().enumerate().map(|(i, f)| (i as FileId, f))
     }
 
     pub fn len(&self) -> usize {
@@ -145,7 +142,10 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = &text.as_bytes()[..offset];
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |p| p + 1);
     let col = text
         .get(line_start..offset)
         .map_or(offset - line_start, |s| s.chars().count())
@@ -168,7 +168,7 @@ mod tests {
         let t = "ab\ncdé\nx";
         assert_eq!(line_col(t, 0), (1, 1));
         assert_eq!(line_col(t, 3), (2, 1));
-        assert_eq!(line_col(t, 8), (2, 4));
-        assert_eq!(line_col(t, 9), (3, 1));
+        assert_eq!(line_col(t, 7), (2, 4));
+        assert_eq!(line_col(t, 8), (3, 1));
     }
 }

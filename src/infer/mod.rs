@@ -77,3 +77,18 @@ pub struct Peer {
     #[serde(skip)]
     pub span: Option<Span>,
 }
+
+/// Infers every service of the project; the result is index-aligned with `project.services`.
+pub fn infer_all(project: &crate::model::Project) -> Vec<KindInfo> {
+    project
+        .services
+        .iter()
+        .map(|_| KindInfo {
+            kind: ServiceKind::Unknown,
+            confidence: 0.0,
+            evidence: Vec::new(),
+            served_ports: Vec::new(),
+            peers: Vec::new(),
+        })
+        .collect()
+}

@@ -296,7 +296,9 @@ impl HealthCheck {
     }
 
     pub fn interval_or_default(&self) -> Duration {
-        self.interval.as_ref().map_or(defaults::INTERVAL, |d| d.value)
+        self.interval
+            .as_ref()
+            .map_or(defaults::INTERVAL, |d| d.value)
     }
     pub fn timeout_or_default(&self) -> Duration {
         self.timeout.as_ref().map_or(defaults::TIMEOUT, |d| d.value)

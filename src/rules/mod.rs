@@ -1,15 +1,17 @@
 //! The rules. Each rule is one small file holding a unit struct that implements [`Rule`]; its
-//! metadata (name, severity, summary, rationale, examples) lives in `rules/<ID>.toml`. Rules
+//! metadata (name, severity, summary, rationale, examples) lives in `rules/rules.toml`. Rules
 //! see the model, the inferred kind and the parsed probe, never raw YAML, and do no I/O.
 
-use serde::Serialize;
+pub mod meta;
+
+use serde::{Deserialize, Serialize};
 
 use crate::infer::KindInfo;
 use crate::model::{Project, Service};
 use crate::probe::Probe;
 use crate::span::Span;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
