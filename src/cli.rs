@@ -24,6 +24,20 @@ pub struct Cli {
 pub enum Command {
     /// Run every check inside the running containers and watch the first health cycles.
     Verify(VerifyArgs),
+    /// List every rule: id, name, default severity, summary.
+    Rules,
+    /// Show a rule's documentation page.
+    Explain {
+        /// Rule id, e.g. HL101.
+        id: String,
+    },
+    /// Print a shell completion script.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
     /// Print the instruction dump of a Dockerfile, in the reference parser's format.
     #[command(hide = true)]
     DumpDockerfile { file: PathBuf },
@@ -87,6 +101,14 @@ pub struct LintArgs {
     /// Configuration file (default: `.healthlint.yaml` found from the working directory up).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+
+    /// Print the proposed fixes as a unified diff instead of the report.
+    #[arg(long, conflicts_with = "fix")]
+    pub diff: bool,
+
+    /// Write the proposed fixes in place (only health check blocks change).
+    #[arg(long)]
+    pub fix: bool,
 }
 
 #[derive(Args, Debug, Clone)]

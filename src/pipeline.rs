@@ -21,6 +21,8 @@ pub struct Analysis {
     pub project: Project,
     pub services: Vec<ServiceAnalysis>,
     pub findings: Vec<Finding>,
+    /// What `verify` observed in the running containers (the `live` member of the JSON report).
+    pub live: Option<serde_json::Value>,
 }
 
 pub fn analyze(project: Project) -> Analysis {
@@ -45,5 +47,6 @@ pub fn analyze(project: Project) -> Analysis {
         project,
         services,
         findings: Vec::new(),
+        live: None,
     }
 }

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::span::Span;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
 #[serde(rename_all = "kebab-case")]
 pub enum ServiceKind {
     HttpServer,
@@ -18,6 +18,7 @@ pub enum ServiceKind {
     Worker,
     Cron,
     Oneshot,
+    #[default]
     Unknown,
 }
 
@@ -34,7 +35,7 @@ impl ServiceKind {
 }
 
 /// One piece of evidence: which signal, which value, where.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct Evidence {
     /// `label`, `image`, `command`, `entrypoint`, `environment`, `port`, `expose`, `dockerfile`,
     /// `depends-on`, `restart`, `name`.
@@ -47,7 +48,7 @@ pub struct Evidence {
     pub span: Option<Span>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct KindInfo {
     pub kind: ServiceKind,
     /// 0.0..=1.0
@@ -59,7 +60,7 @@ pub struct KindInfo {
     pub peers: Vec<Peer>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct ServedPort {
     pub port: u16,
     pub port_end: u16,
@@ -69,7 +70,7 @@ pub struct ServedPort {
     pub span: Option<Span>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct Peer {
     pub scheme: Option<String>,
     pub host: String,

@@ -24,6 +24,9 @@ pub struct LoadOptions {
     pub cwd: PathBuf,
 }
 
+/// Load errors are boxed: they carry source text and are rare, results are common.
+pub type LoadResult<T> = Result<T, Box<LoadError>>;
+
 /// A load failure: the input is not a valid compose project or Dockerfile.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 #[error("{message}")]
@@ -52,4 +55,15 @@ impl LoadError {
             path: Some(path.into()),
         }
     }
+}
+
+pub mod dockerfile;
+
+/// Loads the compose project the options describe (discovering the files when none are given).
+pub fn load(opts: &LoadOptions) -> LoadResult<crate::model::Project> {
+    let _ = opts;
+    Err(Box::new(LoadError::file(
+        &opts.cwd,
+        "the compose loader is not built yet",
+    ))
 }

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ProbeKind {
     Http,
@@ -17,11 +17,12 @@ pub enum ProbeKind {
     File,
     Script,
     Trivial,
+    #[default]
     None,
 }
 
 /// Where a network probe goes.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Target {
     pub scheme: Option<String>,
     pub host: String,
@@ -40,7 +41,7 @@ impl Target {
 }
 
 /// One command of the check that probes something.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct ProbeStep {
     pub kind: ProbeKind,
     /// The program as called (`curl`, `wget`, `pg_isready`, `/usr/bin/curl`...).
@@ -57,7 +58,7 @@ pub struct ProbeStep {
 }
 
 /// The parsed check.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct Probe {
     /// The dominant kind (what the check mostly proves).
     pub kind: ProbeKind,
