@@ -29,5 +29,5 @@ pub fn load_dockerfile(path: &Path, opts: &LoadOptions) -> LoadResult<Project> {
     Err(Box::new(LoadError::file(
         path,
         "the Dockerfile loader is not built yet",
-    ))
+    )))
 }

@@ -65,5 +65,5 @@ pub fn load(opts: &LoadOptions) -> LoadResult<crate::model::Project> {
     Err(Box::new(LoadError::file(
         &opts.cwd,
         "the compose loader is not built yet",
-    ))
+    )))
 }
