@@ -10,6 +10,7 @@ pub mod pipeline;
 pub mod probe;
 pub mod rules;
 pub mod span;
+pub mod walk;
 
 use std::process::ExitCode;
 
@@ -26,6 +27,23 @@ pub fn main_entry() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    let _ = cli;
-    ExitCode::SUCCESS
+    match cli.command {
+        Some(cli::Command::Completions { shell }) => {
+            let mut cmd = <cli::Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "healthlint", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
+        Some(cli::Command::Man) => {
+            let cmd = <cli::Cli as clap::CommandFactory>::command();
+            match clap_mangen::Man::new(cmd).render(&mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        _ => ExitCode::SUCCESS,
+    }
 }
