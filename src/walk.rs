@@ -43,21 +43,27 @@ pub fn classify(path: &Path) -> FileKind {
         return FileKind::ComposeDefault;
     }
     let lower = name.to_ascii_lowercase();
-    let yaml = lower.ends_with(".yml") || lower.ends_with(".yaml");
-    if yaml && (lower.starts_with("compose.") || lower.starts_with("docker-compose.")) {
+    let ext = lower.rsplit_once('.').map_or("", |(_, e)| e);
+    if matches!(ext, "yml" | "yaml") {
         let stem = lower.trim_end_matches(".yaml").trim_end_matches(".yml");
-        return if stem.ends_with(".override") {
-            FileKind::ComposeOverride
-        } else {
-            FileKind::ComposeVariant
-        };
+        // `compose.prod.yaml`, `docker-compose.ci.yml`, `prod-docker-compose.yml`.
+        if stem.contains("compose") {
+            return if stem.ends_with(".override") {
+                FileKind::ComposeOverride
+            } else {
+                FileKind::ComposeVariant
+            };
+        }
+        return FileKind::Other;
     }
-    if lower == "dockerfile"
-        || lower == "containerfile"
-        || lower.starts_with("dockerfile.")
-        || lower.ends_with(".dockerfile")
-        || lower.starts_with("containerfile.")
-    {
+    // `Dockerfile`, `Dockerfile.dev`, `api.Dockerfile`, `Containerfile`, but not the
+    // `Dockerfile.dockerignore` or notes beside them.
+    let named = lower.contains("dockerfile") || lower.contains("containerfile");
+    let not_a_dockerfile = matches!(
+        ext,
+        "dockerignore" | "md" | "txt" | "json" | "sh" | "py" | "rs" | "go" | "js" | "ts" | "toml"
+    );
+    if named && !not_a_dockerfile {
         return FileKind::Dockerfile;
     }
     FileKind::Other
@@ -150,6 +156,12 @@ mod tests {
         assert_eq!(classify(Path::new("Dockerfile.dev")), FileKind::Dockerfile);
         assert_eq!(classify(Path::new("Containerfile")), FileKind::Dockerfile);
         assert_eq!(classify(Path::new("values.yaml")), FileKind::Other);
+        assert_eq!(
+            classify(Path::new("acme__app__docker-compose.yml")),
+            FileKind::ComposeVariant
+        );
+        assert_eq!(classify(Path::new("Dockerfile.dockerignore")), FileKind::Other);
+        assert_eq!(classify(Path::new("dockerfile.md")), FileKind::Other);
         assert_eq!(classify(Path::new("compose.json")), FileKind::Other);
     }
 
