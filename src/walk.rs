@@ -142,7 +142,10 @@ mod tests {
 
     #[test]
     fn classifies_by_name() {
-        assert_eq!(classify(Path::new("a/compose.yaml")), FileKind::ComposeDefault);
+        assert_eq!(
+            classify(Path::new("a/compose.yaml")),
+            FileKind::ComposeDefault
+        );
         assert_eq!(
             classify(Path::new("docker-compose.override.yml")),
             FileKind::ComposeOverride
@@ -160,7 +163,10 @@ mod tests {
             classify(Path::new("acme__app__docker-compose.yml")),
             FileKind::ComposeVariant
         );
-        assert_eq!(classify(Path::new("Dockerfile.dockerignore")), FileKind::Other);
+        assert_eq!(
+            classify(Path::new("Dockerfile.dockerignore")),
+            FileKind::Other
+        );
         assert_eq!(classify(Path::new("dockerfile.md")), FileKind::Other);
         assert_eq!(classify(Path::new("compose.json")), FileKind::Other);
     }
