@@ -3,6 +3,7 @@
 //! load → model → infer → probe → rules → findings → report (and fix, and live).
 
 pub mod cli;
+pub mod fix;
 pub mod images;
 pub mod infer;
 pub mod load;
