@@ -3,6 +3,10 @@
 //! see the model, the inferred kind and the parsed probe, never raw YAML, and do no I/O.
 
 pub mod meta;
+pub mod netstat_not_portable;
+pub mod probe_tool_missing_in_image;
+pub mod shell_form_on_shell_less_image;
+mod testing;
 
 use serde::{Deserialize, Serialize};
 
