@@ -11,9 +11,7 @@ struct ImageGuard(String);
 
 impl Drop for ImageGuard {
     fn drop(&mut self) {
-        let _ = Command::new("docker")
-            .args(["rmi", "-f", &self.0])
-            .output();
+        let _ = Command::new("docker").args(["rmi", "-f", &self.0]).output();
     }
 }
 
