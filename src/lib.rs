@@ -10,6 +10,7 @@ pub mod load;
 pub mod model;
 pub mod pipeline;
 pub mod probe;
+pub mod redact;
 pub mod rules;
 pub mod span;
 pub mod walk;

@@ -1,0 +1,162 @@
+//! Keeps secrets out of every report. healthlint runs in CI on untrusted pull requests and its
+//! output lands in logs, so the rendered report passes through one filter before it is
+//! written: the values of secret-looking variables it saw (compose `environment`, the process
+//! environment it interpolated from), passwords in URLs, and tokens of well-known shapes are
+//! replaced by `********`. Filtering the rendered text, rather than each field, covers every
+//! format and every field at once, including ones added later.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use crate::model::Project;
+
+pub const MASK: &str = "********";
+
+/// Key fragments that mark a variable as secret.
+const SECRET_KEYS: &[&str] = &[
+    "PASSWORD",
+    "PASSWD",
+    "PASS",
+    "SECRET",
+    "TOKEN",
+    "KEY",
+    "CREDENTIAL",
+    "AUTH",
+    "PRIVATE",
+    "CERT",
+    "SALT",
+    "DSN",
+    "COOKIE",
+    "SESSION",
+];
+
+/// Values shorter than this are not masked on their own: masking `1` or `true` everywhere
+/// would garble the report and protect nothing.
+const MIN_LEN: usize = 4;
+
+pub fn is_secret_key(key: &str) -> bool {
+    let upper = key.to_ascii_uppercase();
+    SECRET_KEYS.iter().any(|k| upper.contains(k))
+}
+
+/// The secret values a report of this project could contain.
+pub fn secret_values<'a>(
+    projects: impl IntoIterator<Item = &'a Project>,
+    env: &[(String, String)],
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for project in projects {
+        for service in &project.services {
+            let envs = service
+                .environment
+                .iter()
+                .chain(service.dockerfile.iter().flat_map(|d| d.env.iter()));
+            for var in envs {
+                if let Some(value) = &var.value {
+                    if is_secret_key(&var.key) {
+                        out.push(value.clone());
+                    }
+                }
+            }
+        }
+    }
+    out.extend(
+        env.iter()
+            .filter(|(k, _)| is_secret_key(k))
+            .map(|(_, v)| v.clone()),
+    );
+    out.retain(|v| v.trim().len() >= MIN_LEN);
+    // Longest first, so a secret that contains another is masked whole.
+    out.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    out.dedup();
+    out
+}
+
+fn patterns() -> &'static [(Regex, &'static str)] {
+    static P: OnceLock<Vec<(Regex, &'static str)>> = OnceLock::new();
+    P.get_or_init(|| {
+        [
+            // scheme://user:password@host
+            (r"(?P<keep>[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]*:)[^\s@/]+@", "${keep}********@"),
+            // Authorization headers
+            (r"(?i)(?P<keep>\bbearer\s+)[A-Za-z0-9._~+/=-]{8,}", "${keep}********"),
+            // GitHub, Slack, Stripe/OpenAI style and AWS access key ids
+            (r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|xox[abpr]-[A-Za-z0-9-]{10,}|sk-[A-Za-z0-9_-]{16,}|AKIA[0-9A-Z]{16})\b", "********"),
+            // mysqladmin -pSECRET (a value starting with a digit is a port: pg_isready -p5432)
+            (r"(?P<keep>\s-p)[^\s\d$'\x22][^\s'\x22]{3,}", "${keep}********"),
+            (r"(?P<keep>--password[= ])[^\s$'\x22]{4,}", "${keep}********"),
+        ]
+        .into_iter()
+        .map(|(re, rep)| (Regex::new(re).expect("redaction pattern"), rep))
+        .collect()
+    })
+}
+
+/// Masks every known secret value (raw, and as JSON would escape it) and every secret of a
+/// well-known shape in `text`.
+pub fn redact(text: &str, secrets: &[String]) -> String {
+    let mut out = text.to_string();
+    for secret in secrets {
+        if out.contains(secret.as_str()) {
+            out = out.replace(secret.as_str(), MASK);
+        }
+        let escaped = serde_json::to_string(secret).unwrap_or_default();
+        let escaped = escaped.trim_matches('"');
+        if escaped != secret && out.contains(escaped) {
+            out = out.replace(escaped, MASK);
+        }
+    }
+    for (re, rep) in patterns() {
+        if re.is_match(&out) {
+            out = re.replace_all(&out, *rep).into_owned();
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_known_values_and_well_known_shapes() {
+        let secrets = vec!["hunter2-long".to_string()];
+        let text = "pw hunter2-long url postgres://app:s3cret@db:5432/x auth Bearer abcdefghijkl \
+                    gh ghp_0123456789abcdefghijABCDEFGHIJ mysqladmin -pRootPass1 ok";
+        let out = redact(text, &secrets);
+        for leaked in [
+            "hunter2-long",
+            "s3cret",
+            "abcdefghijkl",
+            "ghp_0123",
+            "RootPass1",
+        ] {
+            assert!(!out.contains(leaked), "{leaked} in {out}");
+        }
+        assert!(out.contains("postgres://app:********@db:5432/x"), "{out}");
+        assert!(out.contains("ok"));
+        assert_eq!(redact("pg_isready -p5432", &[]), "pg_isready -p5432");
+    }
+
+    #[test]
+    fn masks_json_escaped_values() {
+        let secrets = vec!["a\"quoted\"secret".to_string()];
+        let json = serde_json::to_string(&secrets[0]).unwrap();
+        assert!(!redact(&json, &secrets).contains("quoted"));
+    }
+
+    #[test]
+    fn leaves_plain_text_and_short_values_alone() {
+        assert_eq!(
+            redact("curl -f http://localhost:80/", &[]),
+            "curl -f http://localhost:80/"
+        );
+        let values = secret_values(
+            [],
+            &[("TOKEN".into(), "1".into()), ("PATH".into(), "/bin".into())],
+        );
+        assert!(values.is_empty());
+        assert!(is_secret_key("db_password") && !is_secret_key("PORT"));
+    }
+}
