@@ -3,13 +3,16 @@
 //! load → model → infer → probe → rules → findings → report (and fix, and live).
 
 pub mod cli;
+pub mod config;
 pub mod infer;
 pub mod load;
 pub mod model;
 pub mod pipeline;
 pub mod probe;
+pub mod report;
 pub mod rules;
 pub mod span;
+pub mod suppress;
 
 use std::process::ExitCode;
 

@@ -1,0 +1,348 @@
+//! `.healthlint.yaml`: rule severities, disabled rules, ignored paths and per-path exceptions,
+//! in the spirit of `.hadolint.yaml`. Found from the working directory upwards or given with
+//! `--config`. Unknown keys and unknown rule ids are errors with a position: a typo that
+//! silently disables nothing is worse than a failed run.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use globset::{GlobSet, GlobSetBuilder};
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer};
+
+use crate::cli::FailOn;
+use crate::load::{LoadError, LoadResult};
+use crate::pipeline::Analysis;
+use crate::rules::{Finding, Severity};
+use crate::span::Span;
+
+/// File names looked for, in order, in each directory.
+pub const FILE_NAMES: &[&str] = &[".healthlint.yaml", ".healthlint.yml"];
+
+/// A rule id the catalog knows, e.g. `HL101`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RuleId(String);
+
+fn rule_ids() -> Vec<serde_json::Value> {
+    crate::rules::meta::all()
+        .iter()
+        .map(|m| serde_json::Value::String(m.id.clone()))
+        .collect()
+}
+
+impl JsonSchema for RuleId {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RuleId".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A rule id of the catalog (`healthlint rules`).",
+            "type": "string",
+            "enum": rule_ids(),
+        })
+    }
+}
+
+fn rules_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let level = generator.subschema_for::<RuleLevel>();
+    schemars::json_schema!({
+        "type": "object",
+        "propertyNames": { "enum": rule_ids() },
+        "additionalProperties": level,
+    })
+}
+
+impl RuleId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for RuleId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let id = s.trim().to_ascii_uppercase();
+        match crate::rules::meta::get(&id) {
+            Some(m) => Ok(RuleId(m.id.clone())),
+            None => Err(serde::de::Error::custom(format!(
+                "unknown rule id `{s}` (see `healthlint rules`)"
+            ))),
+        }
+    }
+}
+
+/// What a rule becomes: off, or reported at this severity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleLevel {
+    Off,
+    Info,
+    Warning,
+    Error,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ConfigFailOn {
+    Error,
+    Warning,
+    Info,
+    Never,
+}
+
+/// An exception for some paths: rules that do not apply there.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PerPath {
+    /// Globs, relative to the directory of the configuration file.
+    pub paths: Vec<String>,
+    /// Rules disabled for findings in those files.
+    #[serde(default)]
+    pub disable: Vec<RuleId>,
+}
+
+/// The contents of `.healthlint.yaml`.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(title = "healthlint configuration (.healthlint.yaml)")]
+pub struct ConfigFile {
+    /// Exit 1 when a finding at or above this severity remains (`--fail-on` wins).
+    #[serde(default)]
+    pub fail_on: Option<ConfigFailOn>,
+    /// Severity override per rule, or `off` to disable it.
+    #[serde(default)]
+    #[schemars(schema_with = "rules_schema")]
+    pub rules: BTreeMap<RuleId, RuleLevel>,
+    /// Rules disabled everywhere.
+    #[serde(default)]
+    pub disable: Vec<RuleId>,
+    /// Files whose findings are dropped: gitignore-style globs relative to the configuration
+    /// file's directory (`legacy/**`, `*.dev.yml`, `deploy/old`).
+    #[serde(default)]
+    pub ignore_paths: Vec<String>,
+    /// Rules disabled for some paths only.
+    #[serde(default)]
+    pub per_path: Vec<PerPath>,
+}
+
+/// A loaded configuration, globs compiled and anchored at the file's directory.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub path: PathBuf,
+    /// Globs are relative to this directory (absolute).
+    pub dir: PathBuf,
+    pub file: ConfigFile,
+    ignore: GlobSet,
+    per_path: Vec<(GlobSet, Vec<RuleId>)>,
+}
+
+/// Finds the configuration file for `cwd`: the first directory from `cwd` up to the
+/// filesystem root that holds one.
+pub fn discover(cwd: &Path) -> Option<PathBuf> {
+    let start = std::path::absolute(cwd).unwrap_or_else(|_| cwd.to_path_buf());
+    start
+        .ancestors()
+        .find_map(|dir| FILE_NAMES.iter().map(|n| dir.join(n)).find(|p| p.is_file()))
+}
+
+/// Reads and validates a configuration file.
+pub fn load(path: &Path) -> LoadResult<Config> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Box::new(LoadError::file(
+            path,
+            format!("cannot read configuration: {e}"),
+        ))
+    })?;
+    parse(path, &text)
+}
+
+/// Parses configuration text; `path` names it in errors and anchors its globs.
+pub fn parse(path: &Path, text: &str) -> LoadResult<Config> {
+    let file: ConfigFile = if text.trim().is_empty() {
+        ConfigFile::default()
+    } else {
+        serde_saphyr::from_str(text).map_err(|e| Box::new(yaml_error(path, text, &e)))?
+    };
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let dir = abs.parent().map(Path::to_path_buf).unwrap_or_default();
+    let ignore = globs(path, text, &file.ignore_paths)?;
+    let per_path = file
+        .per_path
+        .iter()
+        .map(|p| Ok((globs(path, text, &p.paths)?, p.disable.clone())))
+        .collect::<LoadResult<Vec<_>>>()?;
+    Ok(Config {
+        path: path.to_path_buf(),
+        dir,
+        file,
+        ignore,
+        per_path,
+    })
+}
+
+/// A gitignore-like glob set: a pattern without `/` matches a name at any depth, a pattern
+/// naming a directory matches everything under it.
+fn globs(path: &Path, text: &str, patterns: &[String]) -> LoadResult<GlobSet> {
+    let mut b = GlobSetBuilder::new();
+    for p in patterns {
+        let trimmed = p.trim().trim_start_matches("./");
+        let body = trimmed.trim_start_matches('/').trim_end_matches('/');
+        let anchored = trimmed.starts_with('/') || body.contains('/');
+        let base = if anchored {
+            body.to_owned()
+        } else {
+            format!("**/{body}")
+        };
+        for pat in [base.clone(), format!("{base}/**")] {
+            let g = globset::GlobBuilder::new(&pat)
+                .literal_separator(true)
+                .build()
+                .map_err(|e| {
+                    let mut err = LoadError::file(path, format!("invalid glob `{p}`: {e}"));
+                    if let Some(off) = text.find(p.as_str()) {
+                        let (line, col) = crate::span::line_col(text, off);
+                        err.span = Some(Span::new(0, off, off + p.len(), line, col));
+                        err.src = Some(miette::NamedSource::new(
+                            path.display().to_string(),
+                            text.to_owned(),
+                        ));
+                        err.at = Some(miette::SourceSpan::new(off.into(), p.len()));
+                        err.label = "this glob".into();
+                    }
+                    Box::new(err)
+                })?;
+            b.add(g);
+        }
+    }
+    b.build()
+        .map_err(|e| Box::new(LoadError::file(path, format!("invalid glob set: {e}"))))
+}
+
+fn yaml_error(path: &Path, text: &str, e: &serde_saphyr::Error) -> LoadError {
+    let loc = e.location();
+    let (line, col) = loc.map_or((0, 0), |l| (l.line() as usize, l.column() as usize));
+    let message = first_line_message(e);
+    let mut err = LoadError::file(path, format!("invalid configuration: {message}"));
+    if line > 0 {
+        let off = offset_of(text, line, col);
+        let len = text[off..]
+            .find(['\n', ':'])
+            .unwrap_or(text.len() - off)
+            .max(1)
+            .min(text.len() - off);
+        err.span = Some(Span::new(0, off, off + len, line, col));
+        err.src = Some(miette::NamedSource::new(
+            path.display().to_string(),
+            text.to_owned(),
+        ));
+        err.at = Some(miette::SourceSpan::new(off.into(), len));
+        err.label = "here".into();
+    }
+    err
+}
+
+/// serde-saphyr renders its own snippet; ours comes from miette, so keep only the message.
+fn first_line_message(e: &serde_saphyr::Error) -> String {
+    let full = e.to_string();
+    let line = full.lines().next().unwrap_or("").trim();
+    let line = line.strip_prefix("error:").unwrap_or(line).trim();
+    // Drop a trailing "at line X column Y" the rendering may add.
+    match line.find(" at line ") {
+        Some(i) => line[..i].to_owned(),
+        None => line.to_owned(),
+    }
+}
+
+/// Byte offset of a 1-based line and character column.
+fn offset_of(text: &str, line: usize, col: usize) -> usize {
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let rest = &text[start.min(text.len())..];
+    let within = rest
+        .char_indices()
+        .nth(col.saturating_sub(1))
+        .map_or(rest.len(), |(i, _)| i);
+    (start + within).min(text.len())
+}
+
+impl Config {
+    /// `fail-on` from the file, for when the command line does not set it.
+    pub fn fail_on(&self) -> Option<FailOn> {
+        self.file.fail_on.map(|f| match f {
+            ConfigFailOn::Error => FailOn::Error,
+            ConfigFailOn::Warning => FailOn::Warning,
+            ConfigFailOn::Info => FailOn::Info,
+            ConfigFailOn::Never => FailOn::Never,
+        })
+    }
+
+    /// The path of `file` relative to the configuration's directory, when under it.
+    fn relative(&self, file: &Path) -> Option<PathBuf> {
+        let abs = std::path::absolute(file).ok()?;
+        abs.strip_prefix(&self.dir).ok().map(Path::to_path_buf)
+    }
+
+    /// Whether findings in `file` are dropped by `ignore-paths`.
+    pub fn is_ignored(&self, file: &Path) -> bool {
+        self.relative(file)
+            .is_some_and(|r| self.ignore.is_match(&r))
+    }
+
+    /// The level `rule` has in `file`: the catalog's severity unless overridden or disabled.
+    pub fn level(&self, rule: &str, file: Option<&Path>, default: Severity) -> RuleLevel {
+        let disabled = self.file.disable.iter().any(|r| r.as_str() == rule)
+            || file.and_then(|f| self.relative(f)).is_some_and(|rel| {
+                self.per_path
+                    .iter()
+                    .any(|(set, ids)| set.is_match(&rel) && ids.iter().any(|r| r.as_str() == rule))
+            });
+        if disabled {
+            return RuleLevel::Off;
+        }
+        match self.file.rules.iter().find(|(id, _)| id.as_str() == rule) {
+            Some((_, level)) => *level,
+            None => match default {
+                Severity::Info => RuleLevel::Info,
+                Severity::Warning => RuleLevel::Warning,
+                Severity::Error => RuleLevel::Error,
+            },
+        }
+    }
+
+    /// Drops findings of disabled rules and ignored paths; applies severity overrides.
+    pub fn apply(&self, analysis: &mut Analysis) {
+        let sources = &analysis.project.sources;
+        let file_of =
+            |f: &Finding| crate::report::source_path(sources, f.span.file).map(Path::to_path_buf);
+        analysis.findings.retain_mut(|f| {
+            let file = file_of(f);
+            if file.as_deref().is_some_and(|p| self.is_ignored(p)) {
+                return false;
+            }
+            match self.level(f.rule, file.as_deref(), f.severity) {
+                RuleLevel::Off => false,
+                RuleLevel::Info => {
+                    f.severity = Severity::Info;
+                    true
+                }
+                RuleLevel::Warning => {
+                    f.severity = Severity::Warning;
+                    true
+                }
+                RuleLevel::Error => {
+                    f.severity = Severity::Error;
+                    true
+                }
+            }
+        });
+    }
+}
+
+/// The JSON Schema of `.healthlint.yaml`, as committed in `docs/config-schema.json`.
+pub fn schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(ConfigFile))
+        .expect("a generated schema is plain JSON")
+}
