@@ -72,13 +72,62 @@ impl<'de> Deserialize<'de> for RuleId {
 }
 
 /// What a rule becomes: off, or reported at this severity.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RuleLevel {
     Off,
     Info,
     Warning,
     Error,
+}
+
+/// Accepts `false` as `off` too: YAML 1.1 tools (and some editors) read a bare `off` as a
+/// boolean, and the file should mean the same to them.
+impl<'de> Deserialize<'de> for RuleLevel {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = RuleLevel;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("one of off, info, warning, error")
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<RuleLevel, E> {
+                if v {
+                    Err(E::custom(
+                        "`true` is not a level: use info, warning or error",
+                    ))
+                } else {
+                    Ok(RuleLevel::Off)
+                }
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RuleLevel, E> {
+                match v {
+                    "off" => Ok(RuleLevel::Off),
+                    "info" => Ok(RuleLevel::Info),
+                    "warning" => Ok(RuleLevel::Warning),
+                    "error" => Ok(RuleLevel::Error),
+                    _ => Err(E::custom(format!(
+                        "unknown level `{v}`, expected off, info, warning or error"
+                    ))),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for RuleLevel {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RuleLevel".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "`off` disables the rule; otherwise the severity it reports at.",
+            "oneOf": [
+                { "type": "string", "enum": ["off", "info", "warning", "error"] },
+                { "const": false, "description": "`off` as YAML 1.1 reads it." }
+            ]
+        })
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]

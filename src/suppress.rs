@@ -28,7 +28,7 @@ pub fn parse_ids(list: &str) -> Vec<String> {
 }
 
 fn is_rule_id(t: &str) -> bool {
-    t.len() > 2 && t.starts_with("HL") && t[2..].bytes().all(|b| b.is_ascii_digit())
+    t.len() > 2 && t.starts_with("HL") && t[2..].bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 fn covers(ids: &[String], rule: &str) -> bool {
@@ -140,6 +140,7 @@ mod tests {
     fn ids_parse_with_separators_and_a_trailing_reason() {
         assert_eq!(parse_ids("HL101,HL202"), ["HL101", "HL202"]);
         assert_eq!(parse_ids(" hl101 , all"), ["HL101", "ALL"]);
+        assert_eq!(parse_ids("HLV01"), ["HLV01"]);
         assert_eq!(parse_ids("HL105 -- the bot listens on nothing"), ["HL105"]);
         assert!(parse_ids("nothing").is_empty());
     }

@@ -13,10 +13,10 @@ use super::{
     sorted_findings, source_of,
 };
 use crate::load::LoadError;
-use crate::model::{HealthCheck, Origin, TestForm};
+use crate::model::{HealthCheck, Origin, Project, TestForm};
 use crate::pipeline::Analysis;
 use crate::rules::{Finding, Severity};
-use crate::span::{Sources, Span};
+use crate::span::{FileId, Sources, Span};
 
 /// A finding, a load warning, or a secondary label in another file, shaped for miette.
 #[derive(Debug)]
@@ -120,7 +120,60 @@ fn source_span(text: &str, span: &Span) -> miette::SourceSpan {
     miette::SourceSpan::new(start.into(), end - start)
 }
 
-fn finding_diag(f: &Finding, sources: &Sources) -> Diag {
+/// Environment keys whose values must not reach a terminal or a CI log.
+fn is_secret_key(key: &str) -> bool {
+    let k = key.to_ascii_uppercase();
+    [
+        "TOKEN",
+        "SECRET",
+        "PASSWORD",
+        "PASSWD",
+        "PASS",
+        "API_KEY",
+        "APIKEY",
+        "PRIVATE",
+        "CREDENTIAL",
+        "AUTH",
+        "_KEY",
+        "DSN",
+        "COOKIE",
+        "SESSION",
+    ]
+    .iter()
+    .any(|w| k.contains(w))
+}
+
+/// A file's text for snippets, named as the report names it, with the values of secret-looking
+/// environment variables masked byte for byte (so every span still lines up).
+fn snippet_source(project: &Project, file: FileId, cwd: &Path) -> NamedSource<String> {
+    let src = project.sources.get(file);
+    let mut bytes = src.text.as_bytes().to_vec();
+    let vars = project
+        .services
+        .iter()
+        .flat_map(|s| s.environment.iter())
+        .filter(|e| e.span.file == file && !e.span.is_dummy() && is_secret_key(&e.key));
+    for var in vars {
+        let Some(value) = var.value.as_deref().filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        let start = (var.span.start as usize).min(bytes.len());
+        let line_end = src.text[start..]
+            .find('\n')
+            .map_or(src.text.len(), |i| start + i);
+        let line = &src.text[start..line_end];
+        let after_key = line.find(var.key.as_str()).map_or(0, |i| i + var.key.len());
+        if let Some(i) = line[after_key..].find(value) {
+            let from = start + after_key + i;
+            bytes[from..from + value.len()].fill(b'*');
+        }
+    }
+    let text = String::from_utf8(bytes).unwrap_or_else(|_| src.text.to_string());
+    NamedSource::new(display_path(&src.path, cwd), text)
+}
+
+fn finding_diag(f: &Finding, project: &Project, cwd: &Path) -> Diag {
+    let sources = &project.sources;
     let mut labels = Vec::new();
     let mut related = Vec::new();
     let src = source_of(sources, f.span.file).filter(|_| !f.span.is_dummy());
@@ -145,7 +198,7 @@ fn finding_diag(f: &Finding, sources: &Sources) -> Diag {
                 message: l.message.clone(),
                 severity: miette::Severity::Advice,
                 help: None,
-                src: Some(sources.named_source(l.span.file)),
+                src: Some(snippet_source(project, l.span.file, cwd)),
                 labels: vec![LabeledSpan::new_primary_with_span(None, ls)],
                 related: Vec::new(),
             });
@@ -159,7 +212,7 @@ fn finding_diag(f: &Finding, sources: &Sources) -> Diag {
             Severity::Info => miette::Severity::Advice,
         },
         help: f.fix.as_ref().map(|x| format!("fix: {}", x.description)),
-        src: src.map(|_| sources.named_source(f.span.file)),
+        src: src.map(|_| snippet_source(project, f.span.file, cwd)),
         labels,
         related,
     }
@@ -224,7 +277,7 @@ pub(super) fn render(
             f.rule,
             rule_name(f.rule)
         )?;
-        write_diag(&h, &finding_diag(f, sources), out)?;
+        write_diag(&h, &finding_diag(f, project, &opts.cwd), out)?;
         writeln!(out)?;
     }
 
