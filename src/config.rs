@@ -248,7 +248,11 @@ fn globs(path: &Path, text: &str, patterns: &[String]) -> LoadResult<GlobSet> {
                 .build()
                 .map_err(|e| {
                     let mut err = LoadError::file(path, format!("invalid glob `{p}`: {e}"));
-                    if let Some(off) = text.find(p.as_str()) {
+                    let quoted = [format!("'{p}'"), format!("\"{p}\"")]
+                        .iter()
+                        .find_map(|q| text.find(q.as_str()))
+                        .map(|i| i + 1);
+                    if let Some(off) = quoted.or_else(|| text.find(p.as_str())) {
                         let (line, col) = crate::span::line_col(text, off);
                         err.span = Some(Span::new(0, off, off + p.len(), line, col));
                         err.src = Some(miette::NamedSource::new(
@@ -295,10 +299,16 @@ fn first_line_message(e: &serde_saphyr::Error) -> String {
     let full = e.to_string();
     let line = full.lines().next().unwrap_or("").trim();
     let line = line.strip_prefix("error:").unwrap_or(line).trim();
-    // Drop a trailing "at line X column Y" the rendering may add.
-    match line.find(" at line ") {
-        Some(i) => line[..i].to_owned(),
-        None => line.to_owned(),
+    // The position is reported separately; drop it from the text.
+    let line = match line.find(" at line ") {
+        Some(i) => &line[..i],
+        None => line,
+    };
+    match line.strip_prefix("line ").and_then(|r| r.split_once(": ")) {
+        Some((pos, rest)) if pos.split(" column ").all(|n| n.parse::<u64>().is_ok()) => {
+            rest.to_owned()
+        }
+        _ => line.to_owned(),
     }
 }
 

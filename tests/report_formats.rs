@@ -530,7 +530,11 @@ fn sarif_report_snapshot() {
     // Every catalog rule is a descriptor; the snapshot keeps the results and one descriptor so
     // a metadata edit does not churn it.
     let rules = doc["runs"][0]["tool"]["driver"]["rules"].take();
-    doc["runs"][0]["tool"]["driver"]["rules"] = serde_json::json!([rules[0].clone()]);
+    let mut first = rules[0].clone();
+    for key in ["shortDescription", "fullDescription", "help"] {
+        first[key] = serde_json::json!({ "text": "[from rules/rules.toml]" });
+    }
+    doc["runs"][0]["tool"]["driver"]["rules"] = serde_json::json!([first]);
     doc["runs"][0]["tool"]["driver"]["version"] = "[version]".into();
     doc["runs"][0]["tool"]["driver"]["semanticVersion"] = "[version]".into();
     insta::assert_json_snapshot!(doc);
@@ -577,6 +581,26 @@ fn sarif_describes_every_rule_and_indexes_results() {
         rules[0]["helpUri"],
         "https://github.com/healthlint/healthlint/blob/main/docs/rules/HL101.md"
     );
+    for (descriptor, meta) in rules.iter().zip(healthlint::rules::meta::all()) {
+        assert_eq!(descriptor["id"], meta.id.as_str());
+        assert_eq!(descriptor["name"], meta.name.as_str());
+        assert_eq!(
+            descriptor["shortDescription"]["text"],
+            meta.summary.as_str()
+        );
+        let level = match meta.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "note",
+        };
+        assert_eq!(descriptor["defaultConfiguration"]["level"], level);
+        assert!(
+            descriptor["help"]["markdown"]
+                .as_str()
+                .unwrap()
+                .contains(&meta.summary)
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -727,6 +751,15 @@ fn unknown_config_key_is_an_error_with_position() {
     assert_eq!((span.line, span.col), (2, 1), "{}", err.message);
     assert!(err.message.contains("ignore-path"), "{}", err.message);
     assert_eq!(err.path.as_deref(), Some(path.as_path()));
+    let mut out = Vec::new();
+    report::render_load_error(&err, Format::Human, false, &mut out).unwrap();
+    let out = String::from_utf8(out).unwrap();
+    assert!(
+        out.starts_with(
+            "fixtures/config/unknown-key/.healthlint.yaml:2:1: error: invalid configuration: unknown field `ignore-path`"
+        ),
+        "{out}"
+    );
 }
 
 #[test]
@@ -921,4 +954,51 @@ fn dockerfile_comment_above_healthcheck_suppresses() {
     };
     assert_eq!(build(true), ["HL101"]);
     assert_eq!(build(false), ["HL202", "HL101"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Robustness
+
+#[test]
+fn labels_in_another_file_show_that_file() {
+    let dockerfile = "FROM node:20-alpine\nEXPOSE 9090\n";
+    let mut a = analysis();
+    let id = a.project.sources.add("/project/api/Dockerfile", dockerfile);
+    a.findings[0].labels.push(Label {
+        span: find(id, dockerfile, "EXPOSE 9090", 0),
+        message: "the image exposes 9090".into(),
+    });
+    let out = render(&a, &opts(Format::Human));
+    assert!(out.contains("[api/Dockerfile:2:1]"), "{out}");
+    assert!(out.contains("the image exposes 9090"), "{out}");
+    let doc = json_doc(&a);
+    assert_eq!(doc["findings"][1]["labels"][1]["file"], "api/Dockerfile");
+    assert_eq!(
+        doc["files"],
+        serde_json::json!(["compose.yml", "api/Dockerfile"])
+    );
+}
+
+#[test]
+fn synthesised_and_stale_spans_render_in_every_format() {
+    let mut a = analysis();
+    // A span that was never set, and one past the end of its file (a stale offset).
+    a.findings[0].span = Span::default();
+    a.findings[0].span.file = 0;
+    a.findings[1].span = Span::new(0, 10_000, 10_050, 400, 2);
+    a.findings[1].labels[0].span = Span::new(42, 0, 1, 1, 1);
+    for format in [Format::Human, Format::Json, Format::Sarif, Format::Github] {
+        let out = render(&a, &opts(format));
+        assert!(
+            out.contains("HL101") && out.contains("HL202"),
+            "{format:?}: {out}"
+        );
+    }
+    assert_valid(&read_json("tests/sarif-schema-2.1.0.json"), &sarif_doc(&a));
+    assert_valid(&read_json("docs/json-schema.json"), &json_doc(&a));
+    let stale = &json_doc(&a)["findings"][1];
+    assert_eq!(
+        (stale["line"].as_u64(), stale["end_line"].as_u64()),
+        (Some(400), Some(400))
+    );
 }

@@ -405,11 +405,24 @@ pub(super) fn render_load_error(
         style.severity(Severity::Error),
         err.message
     )?;
-    if err.src.is_some() && err.at.is_some() {
-        let mut s = String::new();
-        if handler(color, 100).render_report(&mut s, err).is_ok() {
-            out.write_all(s.as_bytes())?;
-        }
+    if let (Some(src), Some(at)) = (&err.src, err.at) {
+        let name = err
+            .path
+            .as_deref()
+            .map_or_else(|| src.name().to_owned(), |p| display_path(p, cwd));
+        let text = src.inner().clone();
+        let start = at.offset().min(text.len());
+        let len = at.len().min(text.len() - start);
+        let label = Some(err.label.clone()).filter(|l| !l.is_empty());
+        let diag = Diag {
+            message: err.message.clone(),
+            severity: miette::Severity::Error,
+            help: None,
+            src: Some(NamedSource::new(name, text)),
+            labels: vec![LabeledSpan::new_primary_with_span(label, (start, len))],
+            related: Vec::new(),
+        };
+        write_diag(&handler(color, 100), &diag, out)?;
     }
     Ok(())
 }

@@ -130,12 +130,19 @@ pub(crate) fn resolve(sources: &Sources, span: &Span) -> Resolved {
         };
     }
     let (end_line, end_column) = line_col(&src.text, span.end as usize);
+    let (end_line, end_column) = (end_line as u32, end_column as u32);
+    // A span that outlived its text (or was built by hand) must still read start <= end.
+    let (end_line, end_column) = if (end_line, end_column) < (span.line, span.col) {
+        (span.line, span.col)
+    } else {
+        (end_line, end_column)
+    };
     Resolved {
         path: Some(src.path.clone()),
         line: span.line,
         column: span.col,
-        end_line: end_line as u32,
-        end_column: end_column as u32,
+        end_line,
+        end_column,
     }
 }
 
