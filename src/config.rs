@@ -405,3 +405,59 @@ pub fn schema() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(ConfigFile))
         .expect("a generated schema is plain JSON")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(patterns: &[&str]) -> GlobSet {
+        let patterns: Vec<String> = patterns.iter().map(|p| (*p).to_owned()).collect();
+        globs(Path::new("c.yaml"), "", &patterns).unwrap()
+    }
+
+    #[test]
+    fn globs_read_like_gitignore() {
+        let names = set(&["*.generated.yml"]);
+        assert!(names.is_match("a.generated.yml"));
+        assert!(names.is_match("deep/er/a.generated.yml"));
+        assert!(!names.is_match("a.yml"));
+
+        let dir = set(&["legacy/"]);
+        assert!(dir.is_match("legacy/compose.yml"));
+        assert!(dir.is_match("apps/legacy/compose.yml"));
+        assert!(!dir.is_match("legacy.yml"));
+
+        let anchored = set(&["deploy/dev"]);
+        assert!(anchored.is_match("deploy/dev/compose.yml"));
+        assert!(!anchored.is_match("x/deploy/dev/compose.yml"));
+
+        let star = set(&["dev/*.yml"]);
+        assert!(star.is_match("dev/a.yml"));
+        assert!(
+            !star.is_match("dev/sub/a.yml"),
+            "`*` stays within one directory"
+        );
+    }
+
+    #[test]
+    fn rule_ids_are_case_insensitive_but_must_exist() {
+        let cfg = parse(Path::new("c.yaml"), "disable: [hl101]\n").unwrap();
+        assert_eq!(cfg.file.disable[0].as_str(), "HL101");
+        assert!(parse(Path::new("c.yaml"), "disable: [HL000]\n").is_err());
+    }
+
+    #[test]
+    fn bare_off_and_false_both_disable() {
+        let cfg = parse(
+            Path::new("c.yaml"),
+            "rules:\n  HL101: off\n  HL102: false\n",
+        )
+        .unwrap();
+        assert_eq!(cfg.level("HL101", None, Severity::Error), RuleLevel::Off);
+        assert_eq!(cfg.level("HL102", None, Severity::Error), RuleLevel::Off);
+        assert_eq!(
+            cfg.level("HL103", None, Severity::Warning),
+            RuleLevel::Warning
+        );
+    }
+}

@@ -157,11 +157,11 @@ fn snippet_source(project: &Project, file: FileId, cwd: &Path) -> NamedSource<St
         let Some(value) = var.value.as_deref().filter(|v| !v.is_empty()) else {
             continue;
         };
-        let start = (var.span.start as usize).min(bytes.len());
-        let line_end = src.text[start..]
-            .find('\n')
-            .map_or(src.text.len(), |i| start + i);
-        let line = &src.text[start..line_end];
+        let start = var.span.start as usize;
+        let Some(rest) = src.text.get(start..) else {
+            continue;
+        };
+        let line = rest.split('\n').next().unwrap_or_default();
         let after_key = line.find(var.key.as_str()).map_or(0, |i| i + var.key.len());
         if let Some(i) = line[after_key..].find(value) {
             let from = start + after_key + i;

@@ -81,10 +81,15 @@ pub fn exit_code(findings: &[Finding], fail_on: FailOn) -> u8 {
 /// Whether to colour output: `always` wins, `never` wins, and `auto` means a terminal without
 /// `NO_COLOR` set (any non-empty value, per no-color.org).
 pub fn use_color(choice: ColorChoice, is_tty: bool) -> bool {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    color_decision(choice, is_tty, no_color)
+}
+
+fn color_decision(choice: ColorChoice, is_tty: bool, no_color: bool) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => is_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        ColorChoice::Auto => is_tty && !no_color,
     }
 }
 
@@ -249,6 +254,14 @@ mod tests {
         assert_eq!(exit_code(&[finding(Severity::Error)], FailOn::Error), 1);
         assert_eq!(exit_code(&[finding(Severity::Info)], FailOn::Warning), 0);
         assert_eq!(exit_code(&[], FailOn::Info), 0);
+    }
+
+    #[test]
+    fn auto_colour_needs_a_terminal_and_no_no_color() {
+        assert!(color_decision(ColorChoice::Auto, true, false));
+        assert!(!color_decision(ColorChoice::Auto, true, true));
+        assert!(!color_decision(ColorChoice::Auto, false, false));
+        assert!(color_decision(ColorChoice::Always, false, true));
     }
 
     #[test]
