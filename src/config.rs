@@ -194,6 +194,33 @@ pub fn discover(cwd: &Path) -> Option<PathBuf> {
         .find_map(|dir| FILE_NAMES.iter().map(|n| dir.join(n)).find(|p| p.is_file()))
 }
 
+/// The configuration in effect: `explicit` (`--config`) when given, else the discovered file,
+/// else none.
+pub fn resolve(explicit: Option<&Path>, cwd: &Path) -> LoadResult<Option<Config>> {
+    match explicit {
+        Some(path) => load(&cwd.join(path)).map(Some),
+        None => discover(cwd).map(|p| load(&p)).transpose(),
+    }
+}
+
+/// `path` made absolute with `.` and `..` resolved lexically, so `--config ../x.yaml` and the
+/// loader's paths compare equal without touching the filesystem (symlinks stay as written).
+fn absolute(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// Reads and validates a configuration file.
 pub fn load(path: &Path) -> LoadResult<Config> {
     let text = std::fs::read_to_string(path).map_err(|e| {
@@ -212,7 +239,7 @@ pub fn parse(path: &Path, text: &str) -> LoadResult<Config> {
     } else {
         serde_saphyr::from_str(text).map_err(|e| Box::new(yaml_error(path, text, &e)))?
     };
-    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let abs = absolute(path);
     let dir = abs.parent().map(Path::to_path_buf).unwrap_or_default();
     let ignore = globs(path, text, &file.ignore_paths)?;
     let per_path = file
@@ -340,8 +367,10 @@ impl Config {
 
     /// The path of `file` relative to the configuration's directory, when under it.
     fn relative(&self, file: &Path) -> Option<PathBuf> {
-        let abs = std::path::absolute(file).ok()?;
-        abs.strip_prefix(&self.dir).ok().map(Path::to_path_buf)
+        absolute(file)
+            .strip_prefix(&self.dir)
+            .ok()
+            .map(Path::to_path_buf)
     }
 
     /// Whether findings in `file` are dropped by `ignore-paths`.

@@ -744,6 +744,28 @@ fn config_is_discovered_upwards() {
 }
 
 #[test]
+fn explicit_config_wins_over_discovery() {
+    let cwd = config_fixture("nested/deploy/app");
+    let found = config::resolve(None, &cwd).unwrap().expect("discovered");
+    assert_eq!(found.path, config_fixture("nested/.healthlint.yaml"));
+    let explicit = config::resolve(Some(Path::new("../../../overrides/.healthlint.yaml")), &cwd)
+        .unwrap()
+        .expect("loaded");
+    assert!(explicit.path.ends_with("overrides/.healthlint.yaml"));
+    assert_eq!(explicit.dir, config_fixture("overrides"));
+    let mut a = analysis_under(
+        &config_fixture("overrides"),
+        &[("legacy/compose.yml", "HL102", Severity::Error)],
+    );
+    explicit.apply(&mut a);
+    assert!(
+        a.findings.is_empty(),
+        "ignore-paths anchored at the real directory"
+    );
+    assert!(config::resolve(Some(Path::new("missing.yaml")), &cwd).is_err());
+}
+
+#[test]
 fn unknown_config_key_is_an_error_with_position() {
     let path = config_fixture("unknown-key/.healthlint.yaml");
     let err = config::load(&path).unwrap_err();

@@ -151,7 +151,10 @@ fn snippet_source(project: &Project, file: FileId, cwd: &Path) -> NamedSource<St
     let vars = project
         .services
         .iter()
-        .flat_map(|s| s.environment.iter())
+        .flat_map(|s| {
+            let image_env = s.dockerfile.iter().flat_map(|d| d.env.iter());
+            s.environment.iter().chain(image_env)
+        })
         .filter(|e| e.span.file == file && !e.span.is_dummy() && is_secret_key(&e.key));
     for var in vars {
         let Some(value) = var.value.as_deref().filter(|v| !v.is_empty()) else {
