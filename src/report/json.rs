@@ -33,6 +33,7 @@ pub enum JsonDocument {
 
 #[derive(Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Report")]
 pub struct JsonReport {
     /// Always 1 for this layout.
     pub version: u32,
@@ -50,6 +51,7 @@ pub struct JsonReport {
 
 #[derive(Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "ErrorDocument")]
 pub struct JsonErrorDocument {
     pub version: u32,
     pub error: JsonError,
@@ -57,6 +59,7 @@ pub struct JsonErrorDocument {
 
 #[derive(Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Error")]
 pub struct JsonError {
     pub message: String,
     /// The file at fault, when known.
@@ -70,6 +73,7 @@ pub struct JsonError {
 
 #[derive(Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Service")]
 pub struct JsonService {
     pub name: String,
     pub file: Option<String>,
@@ -104,6 +108,7 @@ pub struct JsonService {
 
 #[derive(Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Build")]
 pub struct JsonBuild {
     pub context: Option<String>,
     pub dockerfile: Option<String>,
@@ -112,6 +117,7 @@ pub struct JsonBuild {
 
 #[derive(Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Port")]
 pub struct JsonPort {
     pub target: u16,
     pub target_end: u16,
@@ -125,6 +131,7 @@ pub struct JsonPort {
 
 #[derive(Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Expose")]
 pub struct JsonExpose {
     pub port: u16,
     pub port_end: u16,
@@ -134,6 +141,7 @@ pub struct JsonExpose {
 
 #[derive(Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Command")]
 pub struct JsonCommand {
     /// `shell`: one string; `exec`: argv as written.
     #[schemars(extend("enum" = ["shell", "exec"]))]
@@ -143,6 +151,7 @@ pub struct JsonCommand {
 
 #[derive(Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Label")]
 pub struct JsonLabel {
     pub key: String,
     pub value: String,
@@ -150,6 +159,7 @@ pub struct JsonLabel {
 
 #[derive(Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Dependency")]
 pub struct JsonDependency {
     pub service: String,
     #[schemars(extend("enum" = ["service_started", "service_healthy", "service_completed_successfully"]))]
@@ -159,6 +169,7 @@ pub struct JsonDependency {
 
 #[derive(Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Evidence")]
 pub struct JsonEvidence {
     pub signal: String,
     pub value: String,
@@ -171,6 +182,7 @@ pub struct JsonEvidence {
 
 #[derive(Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "ServedPort")]
 pub struct JsonServedPort {
     pub port: u16,
     pub port_end: u16,
@@ -180,6 +192,7 @@ pub struct JsonServedPort {
 
 #[derive(Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Peer")]
 pub struct JsonPeer {
     pub scheme: Option<String>,
     pub host: String,
@@ -188,6 +201,7 @@ pub struct JsonPeer {
 
 #[derive(Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "HealthCheck")]
 pub struct JsonHealthCheck {
     /// Where the test comes from: `compose`, `dockerfile`, `image` (unknown base image) or
     /// `none`.
@@ -204,6 +218,7 @@ pub struct JsonHealthCheck {
 
 #[derive(Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Test")]
 pub struct JsonTest {
     /// `cmd` (exec, no shell), `cmd-shell` (one script run by the shell), `none` (disabled) or
     /// `invalid` (rejected by compose or the engine, kept as written).
@@ -214,6 +229,7 @@ pub struct JsonTest {
 
 #[derive(Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Probe")]
 pub struct JsonProbe {
     #[schemars(extend("enum" = ["http", "ws", "tcp", "grpc", "db-native", "process", "peer-connection", "file", "script", "trivial", "none"]))]
     pub kind: String,
@@ -229,6 +245,7 @@ pub struct JsonProbe {
 
 #[derive(Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "ProbeStep")]
 pub struct JsonProbeStep {
     pub kind: String,
     pub tool: String,
@@ -241,6 +258,7 @@ pub struct JsonProbeStep {
 
 #[derive(Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Target")]
 pub struct JsonTarget {
     pub scheme: Option<String>,
     pub host: String,
@@ -250,6 +268,7 @@ pub struct JsonTarget {
 
 #[derive(Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Finding")]
 pub struct JsonFinding {
     pub rule: String,
     pub name: String,
@@ -269,6 +288,7 @@ pub struct JsonFinding {
 
 #[derive(Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "LabelLocation")]
 pub struct JsonLabelLocation {
     pub file: Option<String>,
     pub line: u32,
@@ -278,6 +298,7 @@ pub struct JsonLabelLocation {
 
 #[derive(Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Fix")]
 pub struct JsonFix {
     pub description: String,
     /// The text that replaces the finding's health check.
@@ -286,6 +307,7 @@ pub struct JsonFix {
 
 #[derive(Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Warning")]
 pub struct JsonWarning {
     #[schemars(extend("enum" = ["missing-env-file", "missing-dot-env", "required-variable-unset", "unset-variable", "missing-build-context", "missing-dockerfile", "unreadable-dockerfile", "other"]))]
     pub kind: String,
@@ -297,6 +319,7 @@ pub struct JsonWarning {
 
 #[derive(Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Summary")]
 pub struct JsonSummary {
     pub errors: usize,
     pub warnings: usize,
