@@ -389,6 +389,7 @@ fn quiet_human_report_has_no_summary() {
     let out = render(&analysis(), &o);
     assert!(out.contains("HL101"));
     assert!(!out.contains("services checked"), "{out}");
+    assert!(!out.contains(".env"), "{out}");
 }
 
 #[test]

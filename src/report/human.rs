@@ -241,7 +241,13 @@ pub(super) fn render(
     let project = &analysis.project;
     let sources = &project.sources;
 
-    for w in &project.warnings {
+    // Quiet means findings only: load warnings are context, not results.
+    let warnings = if opts.quiet {
+        &[][..]
+    } else {
+        &project.warnings[..]
+    };
+    for w in warnings {
         let at = w.span.filter(|s| !s.is_dummy());
         match at {
             Some(s) => writeln!(
@@ -254,7 +260,7 @@ pub(super) fn render(
             None => writeln!(out, "{}: {}", style.severity(Severity::Warning), w.message)?,
         }
     }
-    if !project.warnings.is_empty() {
+    if !warnings.is_empty() {
         writeln!(out)?;
     }
 
