@@ -2,10 +2,10 @@
 //! snippets), the versioned JSON document, SARIF 2.1.0 or GitHub workflow annotations, and
 //! decides the exit code.
 
-mod github;
+pub mod github;
 mod human;
 pub mod json;
-mod sarif;
+pub mod sarif;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
