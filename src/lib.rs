@@ -26,6 +26,21 @@ pub fn main_entry() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    let _ = cli;
-    ExitCode::SUCCESS
+    match &cli.command {
+        Some(cli::Command::Rules) => {
+            print!("{}", rules::docs::render_table());
+            ExitCode::SUCCESS
+        }
+        Some(cli::Command::Explain { id }) => match rules::docs::explain(id) {
+            Some(page) => {
+                print!("{page}");
+                ExitCode::SUCCESS
+            }
+            None => {
+                eprintln!("error: no rule `{id}` (see `healthlint rules`)");
+                ExitCode::from(2)
+            }
+        },
+        _ => ExitCode::SUCCESS,
+    }
 }

@@ -235,6 +235,21 @@ pub struct HealthTest {
     /// Test text came from a compose string (`test: curl ...`) rather than a list.
     #[serde(skip)]
     pub from_string: bool,
+    /// `$NAME` / `${NAME}` references compose interpolated on the host (HL209); empty for
+    /// Dockerfile checks.
+    #[serde(skip)]
+    pub host_vars: Vec<HostVar>,
+}
+
+/// A variable reference compose substituted into a `test` from the host environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HostVar {
+    pub name: String,
+    /// Whether the host environment (or `.env`) defined it at load time.
+    pub set: bool,
+    /// The `$NAME` / `${NAME...}` text as written.
+    #[serde(skip)]
+    pub span: Span,
 }
 
 /// The effective health check after merging compose over the Dockerfile, field by field, the
