@@ -271,3 +271,37 @@ fn incident_fixed() {
 fn ws_health_port() {
     scenario("ws-health-port");
 }
+
+/// The `bad` example of each implemented rule's metadata fires it and the `good` one does
+/// not, so the documentation cannot show a case the rule gets wrong. Examples whose point is
+/// a Dockerfile (written as comments beside `build: .`) are covered by the fixture folders.
+#[test]
+fn metadata_examples_fire_and_stay_silent() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("rule-examples");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut failures = Vec::new();
+    for rule in healthlint::rules::all() {
+        let meta = healthlint::rules::meta::get(rule.id()).unwrap();
+        if meta.bad.contains("build:") {
+            continue;
+        }
+        for (which, text, should_fire) in [("bad", &meta.bad, true), ("good", &meta.good, false)] {
+            let path = dir.join(format!("{}-{which}.yml", meta.id));
+            std::fs::write(&path, text).unwrap();
+            match lint(&path) {
+                Err(e) => failures.push(e),
+                Ok(found) => {
+                    let fired = found.iter().any(|a| a.rule == meta.id);
+                    if fired != should_fire {
+                        failures.push(format!(
+                            "{} {which} example {}",
+                            meta.id,
+                            if fired { "fires" } else { "does not fire" }
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}

@@ -158,6 +158,10 @@ pub fn known_without_check(service: &Service) -> bool {
     if service.dockerfile.is_some() {
         return true;
     }
+    // A build whose Dockerfile we could not read may well define a HEALTHCHECK.
+    if service.build.is_some() {
+        return false;
+    }
     match service.image.as_ref() {
         Some(image) => is_official_image(image),
         None => hc.origin == crate::model::Origin::None,

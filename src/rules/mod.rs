@@ -142,9 +142,11 @@ impl Finding {
         self
     }
 
-    /// Adds a secondary label; labels without a real position are dropped.
+    /// Adds a secondary label; labels without a real position, or at a place already shown,
+    /// are dropped.
     pub fn with_label(mut self, span: Option<Span>, message: impl Into<String>) -> Self {
-        if let Some(span) = span.filter(|s| !s.is_dummy()) {
+        let seen = |s: &Span| self.labels.iter().any(|l| l.span == *s) || *s == self.span;
+        if let Some(span) = span.filter(|s| !s.is_dummy() && !seen(s)) {
             self.labels.push(Label {
                 span,
                 message: message.into(),

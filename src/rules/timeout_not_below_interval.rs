@@ -1,6 +1,7 @@
 //! Fires when an explicitly set timeout is not below the effective interval. An unset
-//! timeout (30s default) with a short interval is left alone: that pair is everywhere and
-//! only matters when a probe hangs.
+//! timeout (30s default) with a short interval is left alone, and so is a bare `timeout: 30s`
+//! that only restates the defaults: those pairs are everywhere and only matter when a probe
+//! hangs.
 
 use super::helpers::{fmt_duration, replace_value};
 use super::{Finding, Rule, ServiceCtx};
@@ -20,6 +21,10 @@ impl Rule for TimeoutNotBelowInterval {
         let Some(timeout) = &hc.timeout else { return };
         let interval = hc.interval_or_default();
         if timeout.value < interval || timeout.value.is_zero() {
+            return;
+        }
+        // `timeout: 30s` alone restates the engine's own defaults (30s / 30s).
+        if hc.interval.is_none() && timeout.value <= interval {
             return;
         }
         let retries = hc.retries_or_default();
@@ -90,5 +95,18 @@ mod tests {
     #[test]
     fn silent_when_timeout_is_shorter() {
         assert!(web(10, 5).is_empty());
+    }
+
+    #[test]
+    fn silent_on_a_timeout_restating_the_defaults() {
+        let src = Src::new(SRC);
+        let b = svc("web")
+            .test_shell(&src, "curl -f http://localhost/")
+            .timeout(30, src.span("\"10s\""));
+        assert!(run_one(&TimeoutNotBelowInterval, &src, b).is_empty());
+        let b = svc("web")
+            .test_shell(&src, "curl -f http://localhost/")
+            .timeout(60, src.span("\"10s\""));
+        assert_eq!(run_one(&TimeoutNotBelowInterval, &src, b).len(), 1);
     }
 }
