@@ -19,9 +19,18 @@ impl Rule for InvalidTestForm {
         };
         let span = test_span(cx.service);
         let message = match &test.form {
-            TestForm::Invalid(items) => match items.first().map(|s| s.value.as_str()) {
-                None => "the test is empty, so the engine ignores it and runs the image's own check, if any".to_string(),
+            TestForm::Invalid(items) => match items.first().map(|s| s.value.trim()) {
+                None | Some("") => "the test is empty, so the engine ignores it and runs the image's own check, if any".to_string(),
                 Some("NONE") => "`NONE` takes no arguments, so compose rejects the file".to_string(),
+                Some("CMD") if items.len() == 1 => {
+                    "`CMD` has no command, so every probe fails with \"has no command\" and the service turns unhealthy".to_string()
+                }
+                Some("CMD-SHELL") if items.len() == 1 => {
+                    "`CMD-SHELL` has no script, so every probe fails and the service turns unhealthy".to_string()
+                }
+                Some("CMD-SHELL") => {
+                    "`CMD-SHELL` takes one script string; the engine joins the extra items with spaces and their quoting is lost".to_string()
+                }
                 Some(word) => {
                     let who = if in_compose_file(cx.project, span) {
                         "compose rejects the file"
@@ -76,6 +85,18 @@ mod tests {
         let src = Src::new(SRC);
         let b = svc("web").test(TestForm::Cmd(vec![]), src.span("[\"curl\""), false);
         assert_eq!(run_one(&InvalidTestForm, &src, b).len(), 1);
+        let span = src.span("[\"curl\"");
+        let b = svc("web").test(
+            TestForm::Invalid(vec![Spanned::new("CMD".into(), span)]),
+            span,
+            false,
+        );
+        let f = run_one(&InvalidTestForm, &src, b);
+        assert!(
+            f[0].message.starts_with("`CMD` has no command"),
+            "{}",
+            f[0].message
+        );
     }
 
     #[test]
