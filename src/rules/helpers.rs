@@ -110,6 +110,7 @@ pub fn insert_sibling_key(
     // Only a plain `key:` line; a flow mapping or a list item needs a human.
     let colon = key.find(':')?;
     if colon == 0
+        || !key[colon + 1..].trim().is_empty()
         || !key[..colon]
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -306,6 +307,63 @@ mod tests {
         assert_eq!(fmt_duration(Duration::from_millis(500)), "500ms");
         assert_eq!(fmt_duration(Duration::from_secs(3600)), "1h");
         assert_eq!(fmt_duration(Duration::ZERO), "0s");
+    }
+
+    fn project_of(text: &str) -> Project {
+        let mut p = Project::default();
+        let f = p.sources.add("compose.yml", text);
+        p.compose_files.push(f);
+        p
+    }
+
+    #[test]
+    fn replace_once_refuses_ambiguous_text() {
+        let text = "test: curl http://localhost:80/ && curl http://localhost:80/x\n";
+        let p = project_of(text);
+        let all = span_of(0, text, 6, text.len() - 1);
+        assert!(replace_once(&p, all, ":80", ":8080", "x").is_none());
+        let fix = replace_once(&p, all, "/x", "/y", "x").unwrap();
+        assert_eq!(&text[fix.span.start as usize..fix.span.end as usize], "/x");
+        assert!(replace_once(&p, Span::default(), "curl", "curl -f", "x").is_none());
+    }
+
+    #[test]
+    fn sibling_keys_only_on_plain_key_lines() {
+        let text = "    healthcheck:\n      start_interval: 2s\n    other: {start_interval: 2s}\n";
+        let p = project_of(text);
+        let at = text.find("2s").unwrap();
+        let fix =
+            insert_sibling_key(&p, span_of(0, text, at, at + 2), "start_period: 30s", "x").unwrap();
+        assert_eq!(
+            (fix.span.line, fix.span.col, fix.replacement.as_str()),
+            (2, 7, "start_period: 30s\n      ")
+        );
+        let flow = text.rfind("2s").unwrap();
+        assert!(
+            insert_sibling_key(
+                &p,
+                span_of(0, text, flow, flow + 2),
+                "start_period: 30s",
+                "x"
+            )
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn quoted_values_keep_their_quotes() {
+        let text = "timeout: \"30s\"\n";
+        let p = project_of(text);
+        let fix = replace_value(&p, span_of(0, text, 9, 14), "5s", "x").unwrap();
+        assert_eq!(fix.replacement, "\"5s\"");
+    }
+
+    #[test]
+    fn official_images() {
+        assert!(is_official_image("postgres:16"));
+        assert!(is_official_image("docker.io/library/redis:7"));
+        assert!(!is_official_image("bitnami/postgresql:16"));
+        assert!(!is_official_image("ghcr.io/acme/db"));
     }
 
     #[test]

@@ -56,7 +56,18 @@ impl Rule for HttpProbeOnNonHttpService {
                     | ServiceKind::GrpcServer
                     | ServiceKind::TcpServer
             );
-            let Some((p, proto)) = port.and_then(|p| Some((p, non_http_protocol(p)?))) else {
+            let declared_grpc = |p: u16| {
+                cx.service.ports.iter().any(|d| {
+                    (d.target..=d.target_end.max(d.target)).contains(&p)
+                        && d.app_protocol
+                            .iter()
+                            .chain(&d.name)
+                            .any(|t| t.eq_ignore_ascii_case("grpc"))
+                })
+            };
+            let protocol =
+                |p: u16| non_http_protocol(p).or_else(|| declared_grpc(p).then_some("gRPC"));
+            let Some((p, proto)) = port.and_then(|p| Some((p, protocol(p)?))) else {
                 continue;
             };
             if !talks_other {

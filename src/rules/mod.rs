@@ -354,4 +354,78 @@ mod tests {
         let at: Vec<_> = found.iter().map(|f| (f.rule, f.span.line)).collect();
         assert_eq!(at, vec![("HL202", 3), ("HL202", 5)]);
     }
+
+    /// The founding incident and its "fix", modelled the way the earlier stages describe them:
+    /// the registry as a whole must report exactly what the scenarios promise.
+    mod scenarios {
+        use crate::infer::ServiceKind;
+        use crate::model::Condition;
+        use crate::probe::{ProbeKind, ProbeStep, Target};
+        use crate::rules::testing::*;
+
+        const TEMPLATE: &str = "services:\n  gateway:\n    image: node:22\n    environment:\n      WS_PORT: \"18789\"\n    expose:\n      - \"18789\"\n    healthcheck:\n      test: [\"CMD\", \"node\", \"-e\", \"net\"]\n  bot:\n    image: node:22\n    command: node bot.js\n    environment:\n      GATEWAY_URL: ws://gateway:18789\n    depends_on:\n      gateway:\n        condition: service_healthy\n    healthcheck:\n      test: @TEST@\n      interval: 30s\n";
+
+        fn ids(test: &str, bot_probe: crate::probe::Probe) -> Vec<(&'static str, u32)> {
+            let src = Src::new(&TEMPLATE.replace("@TEST@", test));
+            let gateway = svc("gateway")
+                .image("node:22")
+                .kind(ServiceKind::WsServer, 0.8)
+                .env("WS_PORT", "18789", src.span("WS_PORT"))
+                .served(18789, src.span("- \"18789\""))
+                .test_cmd(&["node", "-e", "net"], src.span("[\"CMD\", \"node\""))
+                .probe(probe(vec![ProbeStep {
+                    target: Some(Target {
+                        host: "127.0.0.1".into(),
+                        port: Some(18789),
+                        ..Default::default()
+                    }),
+                    ..step(ProbeKind::Tcp, "node -e net")
+                }]));
+            let bot = svc("bot")
+                .image("node:22")
+                .command("node bot.js")
+                .kind(ServiceKind::WsClient, 0.85)
+                .evidence(
+                    "environment",
+                    "GATEWAY_URL=ws://gateway:18789",
+                    src.span("GATEWAY_URL"),
+                )
+                .peer("ws", "gateway", 18789, src.span("ws://gateway:18789"))
+                .depends_on(
+                    "gateway",
+                    Condition::ServiceHealthy,
+                    src.span("gateway:\n        condition"),
+                )
+                .test_shell(&src, test)
+                .interval(30, src.span("30s"))
+                .probe(bot_probe);
+            let fx = project(&src, vec![gateway, bot]);
+            super::check(&fx.project, &fx.services)
+                .iter()
+                .map(|f| (f.rule, f.span.line))
+                .collect()
+        }
+
+        #[test]
+        fn incident_reports_the_http_probe_on_a_client() {
+            let test = "curl -f http://localhost:3000/health";
+            let found = ids(test, probe(vec![http_step("curl", test, Some(true))]));
+            assert_eq!(found, vec![("HL101", 19)]);
+        }
+
+        #[test]
+        fn incident_fix_reports_own_shell_match_and_stale_connection() {
+            let test = "pgrep -f 'node.*bot.js' && netstat -tn | grep -q ':18789.*ESTABLISHED'";
+            let p = probe(vec![
+                ProbeStep {
+                    pattern: Some("node.*bot.js".into()),
+                    full_command_line: true,
+                    matches_own_shell: true,
+                    ..step(ProbeKind::Process, "pgrep -f node.*bot.js")
+                },
+                step(ProbeKind::PeerConnection, "netstat -tn"),
+            ]);
+            assert_eq!(ids(test, p), vec![("HL106", 19), ("HL204", 19)]);
+        }
+    }
 }
