@@ -221,19 +221,15 @@ pub fn kind_labels(kind: &KindInfo, max: usize) -> Vec<Label> {
         .collect()
 }
 
-/// The image the service runs: its `image:`, else the base image of its Dockerfile.
+/// The image the service runs on: the base image of the Dockerfile it builds (its `image:`
+/// then only names the result), else its `image:`.
 pub fn image(service: &Service) -> Option<&str> {
     service
-        .image
+        .dockerfile
         .as_ref()
+        .and_then(|d| d.base_image.as_ref())
         .map(|i| i.value.as_str())
-        .or_else(|| {
-            service
-                .dockerfile
-                .as_ref()
-                .and_then(|d| d.base_image.as_ref())
-                .map(|i| i.value.as_str())
-        })
+        .or_else(|| service.image.as_ref().map(|i| i.value.as_str()))
 }
 
 /// The repository's last path component without tag or digest: `bitnami/postgresql:16` →
@@ -356,6 +352,26 @@ mod tests {
         let p = project_of(text);
         let fix = replace_value(&p, span_of(0, text, 9, 14), "5s", "x").unwrap();
         assert_eq!(fix.replacement, "\"5s\"");
+    }
+
+    #[test]
+    fn built_images_are_judged_by_their_base() {
+        let mut s = Service {
+            image: Some(crate::span::Spanned::new(
+                "acme/app:latest".into(),
+                Span::default(),
+            )),
+            ..Default::default()
+        };
+        assert_eq!(image(&s), Some("acme/app:latest"));
+        s.dockerfile = Some(crate::model::ImageFacts {
+            base_image: Some(crate::span::Spanned::new(
+                "python:3.12-alpine".into(),
+                Span::default(),
+            )),
+            ..Default::default()
+        });
+        assert_eq!(image(&s), Some("python:3.12-alpine"));
     }
 
     #[test]

@@ -50,7 +50,7 @@ impl Rule for ShellFormOnShellLessImage {
             }
         }
         let name = &cx.service.name;
-        let mut f = Finding::new(
+        let f = Finding::new(
             self.id(),
             test_span(cx.service),
             format!(
@@ -58,9 +58,14 @@ impl Rule for ShellFormOnShellLessImage {
             ),
         )
         .with_service(name);
-        if let Some(i) = &cx.service.image {
-            f = f.with_label(Some(i.span), "the image has no shell");
-        }
+        let named_at = cx
+            .service
+            .dockerfile
+            .as_ref()
+            .and_then(|d| d.base_image.as_ref())
+            .or(cx.service.image.as_ref())
+            .map(|i| i.span);
+        let f = f.with_label(named_at, "this image has no shell");
         out.push(f);
     }
 }
