@@ -25,7 +25,15 @@ impl Rule for HttpProbeOnNonHttpService {
             if step.kind == ProbeKind::DbNative {
                 continue;
             }
-            if cx.kind.kind.listens() == Some(false) {
+            let served = |p: u16| {
+                cx.kind
+                    .served_ports
+                    .iter()
+                    .any(|s| (s.port..=s.port_end.max(s.port)).contains(&p))
+            };
+            // A client that still declares the probed port (metrics, a health endpoint)
+            // does listen there: the kind is about its main job, not every socket.
+            if cx.kind.kind.listens() == Some(false) && !port.is_some_and(served) {
                 let what = listener_less(cx.kind);
                 let port = port.map_or(String::new(), |p| format!(" on port {p}"));
                 let mut f = Finding::new(
@@ -186,6 +194,13 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn silent_when_the_client_declares_the_probed_port() {
+        let src = Src::new(SRC);
+        let b = bot(ServiceKind::WsClient, 0.9).served(3000, src.span("GATEWAY_URL"));
+        assert!(run_one(&HttpProbeOnNonHttpService, &src, b).is_empty());
     }
 
     #[test]
