@@ -42,11 +42,12 @@ pub fn analyze(project: Project) -> Analysis {
                     crate::probe::analyze(t, s.dockerfile.as_ref().and_then(|d| d.shell.as_deref()))
                 }),
         })
-        .collect();
+        .collect::<Vec<_>>();
+    let findings = crate::rules::check(&project, &services);
     Analysis {
         project,
         services,
-        findings: Vec::new(),
+        findings,
         live: None,
     }
 }

@@ -58,6 +58,16 @@ pub struct KindInfo {
     pub served_ports: Vec<ServedPort>,
     /// Other services or hosts it talks to (from URLs in env or command): host, port, scheme.
     pub peers: Vec<Peer>,
+    /// Why the service needs a long start period (`postgres`, `jvm`, `migrations`...), when it
+    /// is a known slow starter.
+    pub slow_starter: Option<String>,
+}
+
+impl KindInfo {
+    /// Confident enough for rules that depend on the kind to speak.
+    pub fn is_assertive(&self) -> bool {
+        self.kind != ServiceKind::Unknown && self.confidence >= 0.6
+    }
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -90,6 +100,7 @@ pub fn infer_all(project: &crate::model::Project) -> Vec<KindInfo> {
             evidence: Vec::new(),
             served_ports: Vec::new(),
             peers: Vec::new(),
+            slow_starter: None,
         })
         .collect()
 }

@@ -38,6 +38,17 @@ impl Target {
             "localhost" | "127.0.0.1" | "0.0.0.0" | "::1" | "[::1]" | "ip6-localhost"
         )
     }
+
+    /// The port the probe connects to: the explicit one, else the scheme's default.
+    pub fn effective_port(&self) -> Option<u16> {
+        self.port.or_else(
+            || match self.scheme.as_deref()?.to_ascii_lowercase().as_str() {
+                "http" | "ws" => Some(80),
+                "https" | "wss" => Some(443),
+                _ => None,
+            },
+        )
+    }
 }
 
 /// One command of the check that probes something.
@@ -53,6 +64,9 @@ pub struct ProbeStep {
     /// For process probes: the pattern searched and whether it matches the full command line.
     pub pattern: Option<String>,
     pub full_command_line: bool,
+    /// For process probes: the pattern also matches the shell that runs the check (`pgrep -f`
+    /// under `sh -c "...pattern..."`), so the step always succeeds.
+    pub matches_own_shell: bool,
     /// Byte range of this command within the test text (for exec form, within the joined argv).
     pub range: (usize, usize),
 }

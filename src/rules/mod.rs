@@ -2,6 +2,8 @@
 //! metadata (name, severity, summary, rationale, examples) lives in `rules/rules.toml`. Rules
 //! see the model, the inferred kind and the parsed probe, never raw YAML, and do no I/O.
 
+pub mod docs;
+mod helpers;
 pub mod meta;
 pub mod netstat_not_portable;
 pub mod probe_tool_missing_in_image;
@@ -12,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::infer::KindInfo;
 use crate::model::{Project, Service};
+use crate::pipeline::ServiceAnalysis;
 use crate::probe::Probe;
 use crate::span::Span;
 
@@ -21,6 +24,16 @@ pub enum Severity {
     Info,
     Warning,
     Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
 }
 
 /// A secondary location worth showing with the finding (the port declaration, the env var
@@ -52,6 +65,49 @@ pub struct Finding {
     pub fix: Option<Fix>,
 }
 
+impl Finding {
+    /// A finding at the rule's default severity (from `rules/rules.toml`).
+    pub fn new(rule: &'static str, span: Span, message: impl Into<String>) -> Self {
+        Finding {
+            rule,
+            severity: meta::get(rule).map_or(Severity::Warning, |m| m.severity),
+            service: None,
+            span,
+            message: message.into(),
+            labels: Vec::new(),
+            fix: None,
+        }
+    }
+
+    pub fn with_service(mut self, name: &str) -> Self {
+        self.service = Some(name.to_string());
+        self
+    }
+
+    /// Adds a secondary label; labels without a real position, or at a place already shown,
+    /// are dropped.
+    pub fn with_label(mut self, span: Option<Span>, message: impl Into<String>) -> Self {
+        let seen = |s: &Span| self.labels.iter().any(|l| l.span == *s) || *s == self.span;
+        if let Some(span) = span.filter(|s| !s.is_dummy() && !seen(s)) {
+            self.labels.push(Label {
+                span,
+                message: message.into(),
+            });
+        }
+        self
+    }
+
+    pub fn with_labels(mut self, labels: impl IntoIterator<Item = Label>) -> Self {
+        self.labels.extend(labels);
+        self
+    }
+
+    pub fn with_fix(mut self, fix: Option<Fix>) -> Self {
+        self.fix = fix;
+        self
+    }
+}
+
 /// Everything a rule may look at for one service.
 pub struct ServiceCtx<'a> {
     pub project: &'a Project,
@@ -61,9 +117,257 @@ pub struct ServiceCtx<'a> {
     pub probe: Option<&'a Probe>,
 }
 
+/// The whole project with what was inferred for each service, for rules about wiring between
+/// services (a dependency's kind and check matter to its dependents).
+pub struct ProjectCtx<'a> {
+    pub project: &'a Project,
+    /// Index-aligned with `project.services`.
+    pub services: &'a [ServiceAnalysis],
+}
+
+impl<'a> ProjectCtx<'a> {
+    /// A service of the project and its analysis, by name.
+    pub fn service(&self, name: &str) -> Option<(&'a Service, &'a ServiceAnalysis)> {
+        let i = self.project.services.iter().position(|s| s.name == name)?;
+        Some((&self.project.services[i], self.services.get(i)?))
+    }
+
+    /// Active services with their analyses.
+    pub fn iter(&self) -> impl Iterator<Item = (&'a Service, &'a ServiceAnalysis)> + 'a {
+        self.project
+            .services
+            .iter()
+            .zip(self.services)
+            .filter(|(s, _)| s.active)
+    }
+}
+
 pub trait Rule: Sync {
     /// The catalog id, e.g. `HL101`.
     fn id(&self) -> &'static str;
     fn check_service(&self, _cx: &ServiceCtx<'_>, _out: &mut Vec<Finding>) {}
     fn check_project(&self, _project: &Project, _out: &mut Vec<Finding>) {}
+    /// For rules that relate services to each other and need their inferred kinds.
+    fn check_analysis(&self, _cx: &ProjectCtx<'_>, _out: &mut Vec<Finding>) {}
+}
+
+/// Every implemented rule, in id order.
+pub fn all() -> &'static [&'static dyn Rule] {
+    &[
+        &HttpProbeOnNonHttpService,
+        &ProbePortNotServed,
+        &HttpProbeOnWebsocketEndpoint,
+        &ProbeChecksAnotherService,
+        &LivenessOnlyCheckOnServer,
+        &ClientCheckCannotSeeStaleConnection,
+        &GenericProbeOnDatabase,
+        &ExecFormWithShellSyntax,
+        &CurlWithoutFail,
+        &ProbeCannotFail,
+        &PgrepMatchesOwnShell,
+        &LocalhostMayResolveToIpv6,
+        &ReservedExitCode,
+        &InvalidTestForm,
+        &ShellFormOnShellLessImage,
+        &UnescapedDollarInComposeTest,
+        &TimeoutNotBelowInterval,
+        &SlowStarterWithoutStartPeriod,
+        &InvalidDuration,
+        &DetectionWindowOutOfRange,
+        &StartIntervalUnsupported,
+        &StartIntervalWithoutStartPeriod,
+        &DependsOnHealthyWithoutHealthcheck,
+        &HealthcheckDisabledButAwaited,
+        &AwaitedServiceWithoutHealthcheck,
+        &HealthcheckOnOneshot,
+        &MultipleHealthchecks,
+        &HealthcheckInNonFinalStage,
+        &ServerDisablesHealthcheck,
+    ]
+}
+
+/// Runs every rule over the active services of `project` (`services` is index-aligned with
+/// `project.services`). Findings come back sorted by file, line, column and rule, without
+/// duplicates (a Dockerfile shared by two services yields its findings once).
+pub fn check(project: &Project, services: &[ServiceAnalysis]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (service, analysis) in project.services.iter().zip(services) {
+        if !service.active {
+            continue;
+        }
+        let cx = ServiceCtx {
+            project,
+            service,
+            kind: &analysis.kind,
+            probe: analysis.probe.as_ref(),
+        };
+        for rule in all() {
+            rule.check_service(&cx, &mut out);
+        }
+    }
+    let pcx = ProjectCtx { project, services };
+    for rule in all() {
+        rule.check_project(project, &mut out);
+        rule.check_analysis(&pcx, &mut out);
+    }
+    out.sort_by(|a, b| {
+        (
+            a.span.file,
+            a.span.line,
+            a.span.col,
+            a.rule,
+            a.span.start,
+            &a.message,
+        )
+            .cmp(&(
+                b.span.file,
+                b.span.line,
+                b.span.col,
+                b.rule,
+                b.span.start,
+                &b.message,
+            ))
+    });
+    out.dedup_by(|a, b| a.rule == b.rule && a.span == b.span && a.message == b.message);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_has_metadata() {
+        for rule in all() {
+            assert!(
+                meta::get(rule.id()).is_some(),
+                "{} has no entry in rules/rules.toml",
+                rule.id()
+            );
+        }
+    }
+
+    #[test]
+    fn every_static_rule_in_metadata_is_implemented() {
+        for m in meta::all() {
+            if m.id.starts_with("HL5") || m.id.starts_with("HLV") {
+                continue;
+            }
+            assert!(
+                all().iter().any(|r| r.id() == m.id),
+                "{} ({}) has metadata but no implementation",
+                m.id,
+                m.name
+            );
+        }
+    }
+
+    #[test]
+    fn registry_is_in_id_order_without_duplicates() {
+        let ids: Vec<_> = all().iter().map(|r| r.id()).collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(ids, sorted);
+    }
+
+    #[test]
+    fn check_sorts_and_skips_inactive_services() {
+        use crate::rules::testing::*;
+        let src = Src::new(
+            "services:\n  b:\n    test: curl http://localhost/b\n  a:\n    test: curl http://localhost/a\n  off:\n    test: curl http://localhost/c\n",
+        );
+        let mk = |name: &str, needle: &str| {
+            svc(name)
+                .test_shell(&src, needle)
+                .probe(probe(vec![http_step("curl", needle, Some(false))]))
+        };
+        let mut off = mk("off", "curl http://localhost/c");
+        off.service.active = false;
+        let fx = project(
+            &src,
+            vec![
+                mk("b", "curl http://localhost/b"),
+                mk("a", "curl http://localhost/a"),
+                off,
+            ],
+        );
+        let found = check(&fx.project, &fx.services);
+        let at: Vec<_> = found.iter().map(|f| (f.rule, f.span.line)).collect();
+        assert_eq!(at, vec![("HL202", 3), ("HL202", 5)]);
+    }
+
+    /// The founding incident and its "fix", modelled the way the earlier stages describe them:
+    /// the registry as a whole must report exactly what the scenarios promise.
+    mod scenarios {
+        use crate::infer::ServiceKind;
+        use crate::model::Condition;
+        use crate::probe::{ProbeKind, ProbeStep, Target};
+        use crate::rules::testing::*;
+
+        const TEMPLATE: &str = "services:\n  gateway:\n    image: node:22\n    environment:\n      WS_PORT: \"18789\"\n    expose:\n      - \"18789\"\n    healthcheck:\n      test: [\"CMD\", \"node\", \"-e\", \"net\"]\n  bot:\n    image: node:22\n    command: node bot.js\n    environment:\n      GATEWAY_URL: ws://gateway:18789\n    depends_on:\n      gateway:\n        condition: service_healthy\n    healthcheck:\n      test: @TEST@\n      interval: 30s\n";
+
+        fn ids(test: &str, bot_probe: crate::probe::Probe) -> Vec<(&'static str, u32)> {
+            let src = Src::new(&TEMPLATE.replace("@TEST@", test));
+            let gateway = svc("gateway")
+                .image("node:22")
+                .kind(ServiceKind::WsServer, 0.8)
+                .env("WS_PORT", "18789", src.span("WS_PORT"))
+                .served(18789, src.span("- \"18789\""))
+                .test_cmd(&["node", "-e", "net"], src.span("[\"CMD\", \"node\""))
+                .probe(probe(vec![ProbeStep {
+                    target: Some(Target {
+                        host: "127.0.0.1".into(),
+                        port: Some(18789),
+                        ..Default::default()
+                    }),
+                    ..step(ProbeKind::Tcp, "node -e net")
+                }]));
+            let bot = svc("bot")
+                .image("node:22")
+                .command("node bot.js")
+                .kind(ServiceKind::WsClient, 0.85)
+                .evidence(
+                    "environment",
+                    "GATEWAY_URL=ws://gateway:18789",
+                    src.span("GATEWAY_URL"),
+                )
+                .peer("ws", "gateway", 18789, src.span("ws://gateway:18789"))
+                .depends_on(
+                    "gateway",
+                    Condition::ServiceHealthy,
+                    src.span("gateway:\n        condition"),
+                )
+                .test_shell(&src, test)
+                .interval(30, src.span("30s"))
+                .probe(bot_probe);
+            let fx = project(&src, vec![gateway, bot]);
+            super::check(&fx.project, &fx.services)
+                .iter()
+                .map(|f| (f.rule, f.span.line))
+                .collect()
+        }
+
+        #[test]
+        fn incident_reports_the_http_probe_on_a_client() {
+            let test = "curl -f http://localhost:3000/health";
+            let found = ids(test, probe(vec![http_step("curl", test, Some(true))]));
+            assert_eq!(found, vec![("HL101", 19)]);
+        }
+
+        #[test]
+        fn incident_fix_reports_own_shell_match_and_stale_connection() {
+            let test = "pgrep -f 'node.*bot.js' && netstat -tn | grep -q ':18789.*ESTABLISHED'";
+            let p = probe(vec![
+                ProbeStep {
+                    pattern: Some("node.*bot.js".into()),
+                    full_command_line: true,
+                    matches_own_shell: true,
+                    ..step(ProbeKind::Process, "pgrep -f node.*bot.js")
+                },
+                step(ProbeKind::PeerConnection, "netstat -tn"),
+            ]);
+            assert_eq!(ids(test, p), vec![("HL106", 19), ("HL204", 19)]);
+        }
+    }
 }
