@@ -178,25 +178,28 @@ impl Knowledge {
         })
     }
 
-    /// Image rules for a normalized image name (see [`super::net::image_path`]).
-    pub fn image_rules<'a>(&'a self, path: &'a str) -> impl Iterator<Item = &'a ImageRule> + 'a {
+    /// Image rules for a normalized image name (see [`super::net::image_path`]), each once.
+    pub fn image_rules(&self, path: &str) -> Vec<&ImageRule> {
         let last = path.rsplit('/').next().unwrap_or(path);
-        let by_name = self.image_names.get(last).into_iter().flatten();
-        let by_path = self.images.iter().enumerate().filter_map(move |(i, r)| {
+        let mut out: Vec<&ImageRule> = self
+            .image_names
+            .get(last)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.images[i])
+            .collect();
+        for r in &self.images {
             let hit = r.paths.iter().any(|p| {
                 path == p
                     || path
                         .strip_suffix(p.as_str())
                         .is_some_and(|rest| rest.ends_with('/'))
             });
-            // Skip rules already reached by name so each counts once.
-            let named = r.names.iter().any(|n| n == last);
-            (hit && !named).then_some(i)
-        });
-        by_name
-            .copied()
-            .chain(by_path)
-            .map(move |i| &self.images[i])
+            if hit && !out.iter().any(|o| std::ptr::eq(*o, r)) {
+                out.push(r);
+            }
+        }
+        out
     }
 }
 

@@ -9,7 +9,7 @@
 use crate::model::{CommandLine, Dependency, Project, Service};
 use crate::span::Span;
 
-use super::data::{Hint, Knowledge, PortHint, Target, knowledge};
+use super::data::{Hint, ImageRule, Knowledge, PortHint, Target, UrlRule, knowledge};
 use super::net;
 use super::{Evidence, KindInfo, Peer, ServedPort, ServiceKind};
 
@@ -43,6 +43,7 @@ struct Candidate {
 /// One part of the effective command line.
 struct Segment<'a> {
     line: &'a CommandLine,
+    text: String,
     /// `command`/`entrypoint` for compose, `dockerfile` for CMD/ENTRYPOINT.
     signal: &'static str,
     /// Served-port and peer source: `command`, `entrypoint`, `CMD`, `ENTRYPOINT`.
@@ -70,8 +71,8 @@ struct Infer<'a> {
     slow: Option<(String, Option<Span>)>,
     speaks_http: bool,
     ws_paths: Vec<String>,
-    /// URL rules already counted, by address, so ten `ws://` variables count once.
-    urls_seen: Vec<*const super::data::UrlRule>,
+    /// URL rules already counted, so ten `ws://` variables count once.
+    urls_seen: Vec<&'static UrlRule>,
     /// Default ports of the image, used only when nothing else names a port.
     image_ports: Vec<Candidate>,
 }
@@ -207,13 +208,13 @@ impl<'a> Infer<'a> {
             .as_ref()
             .and_then(|d| d.base_image.as_ref())
             .map(|i| (i, "dockerfile", "FROM "));
-        let mut seen: Vec<*const super::data::ImageRule> = Vec::new();
+        let mut seen: Vec<&'static ImageRule> = Vec::new();
         for (img, signal, prefix) in image.into_iter().chain(base) {
             let Some(path) = net::image_path(&img.value) else {
                 continue;
             };
             for rule in self.k.image_rules(&path) {
-                if seen.contains(&(rule as *const _)) {
+                if seen.iter().any(|r| std::ptr::eq(*r, rule)) {
                     continue;
                 }
                 seen.push(rule);
@@ -270,6 +271,7 @@ impl<'a> Infer<'a> {
             .chain(command)
             .map(|(line, signal, source)| Segment {
                 line,
+                text: line.text(),
                 signal,
                 source,
                 start: 0,
@@ -288,7 +290,7 @@ impl<'a> Infer<'a> {
                 joined.push(' ');
             }
             seg.start = joined.len();
-            joined.push_str(&seg.line.text());
+            joined.push_str(&seg.text);
         }
         let seg_at = |offset: usize| {
             segments
@@ -340,8 +342,7 @@ impl<'a> Infer<'a> {
 
         // URLs on the command line: peers, and what they say about the kind.
         for seg in &segments {
-            let text = seg.line.text();
-            for url in net::urls(&text) {
+            for url in net::urls(&seg.text) {
                 self.url(&url, seg.signal, seg.source, None, Some(seg.line.span));
             }
         }
@@ -354,8 +355,7 @@ impl<'a> Infer<'a> {
                 .map(|v| v.value.to_string())
         };
         for seg in &segments {
-            let text = seg.line.text();
-            let words: Vec<&str> = net::words(&text).collect();
+            let words: Vec<&str> = net::words(&seg.text).collect();
             let span = Some(seg.line.span);
             for (i, w) in words.iter().enumerate() {
                 let (flag, value) = match w.split_once('=') {
@@ -435,7 +435,7 @@ impl<'a> Infer<'a> {
             None => format!("{}://{}", url.scheme, url.host),
         };
         if let Some(rule) = self.k.url_rule(url.scheme, target)
-            && !self.urls_seen.contains(&(rule as *const _))
+            && !self.urls_seen.iter().any(|r| std::ptr::eq(*r, rule))
         {
             self.urls_seen.push(rule);
             let value = match key {

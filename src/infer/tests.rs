@@ -208,7 +208,7 @@ fn kinds_toml_parses_and_every_regex_compiles() {
         "opensearch",
         "influxdb",
     ] {
-        let kinds: Vec<_> = k.image_rules(name).filter_map(|r| r.kind).collect();
+        let kinds: Vec<_> = k.image_rules(name).iter().filter_map(|r| r.kind).collect();
         assert_eq!(kinds, vec![Database], "{name}");
     }
     for name in [
@@ -219,7 +219,7 @@ fn kinds_toml_parses_and_every_regex_compiles() {
         "redpanda",
         "zookeeper",
     ] {
-        let kinds: Vec<_> = k.image_rules(name).filter_map(|r| r.kind).collect();
+        let kinds: Vec<_> = k.image_rules(name).iter().filter_map(|r| r.kind).collect();
         assert_eq!(kinds, vec![Broker], "{name}");
     }
     for name in [
@@ -234,7 +234,7 @@ fn kinds_toml_parses_and_every_regex_compiles() {
         "minio",
         "keycloak",
     ] {
-        let kinds: Vec<_> = k.image_rules(name).filter_map(|r| r.kind).collect();
+        let kinds: Vec<_> = k.image_rules(name).iter().filter_map(|r| r.kind).collect();
         assert_eq!(kinds, vec![HttpServer], "{name}");
     }
 }
@@ -872,4 +872,76 @@ fn never_panics_on_odd_values() {
         .env("Y_URL", "ws://[::1]:99999")
         .label("healthlint.kind", ""));
     assert!(k.confidence <= 1.0 && k.confidence >= 0.0);
+}
+
+#[test]
+fn bot_started_with_npm_start_is_still_a_client() {
+    let k = within(
+        vec![
+            svc("telegram-bot")
+                .cmd("npm start")
+                .env("GATEWAY_URL", "ws://gateway:18789"),
+            svc("gateway"),
+        ],
+        "telegram-bot",
+    );
+    assert_kind(&k, WsClient);
+}
+
+#[test]
+fn words_that_only_look_like_signals() {
+    // `--workers` is a server's flag, not a worker.
+    let k = one(svc("api").cmd("gunicorn --workers 4 -b 0.0.0.0:8000 app:app"));
+    assert_kind(&k, HttpServer);
+    assert!(!k.evidence.iter().any(|e| e.supports == Worker), "{k:#?}");
+    // A client naming the postgres user is not a database.
+    let k = one(svc("backup").cmd("pg_dump -U postgres -h db app"));
+    assert!(!k.evidence.iter().any(|e| e.supports == Database));
+    // The postgres image's own command line is.
+    let k = one(svc("db")
+        .entrypoint("docker-entrypoint.sh")
+        .cmd("postgres -c max_connections=200"));
+    assert!(k.evidence.iter().any(|e| e.supports == Database));
+    // A file name that mentions nginx is not nginx.
+    let k = one(svc("logs").cmd("logstash -f /usr/share/logstash/pipeline/logstash-nginx.config"));
+    assert!(!k.evidence.iter().any(|e| e.supports == HttpServer));
+    // A server started with a migrate flag is a slow-starting server.
+    let k = one(svc("api").cmd("/app/server --auto-migrate --port 8080"));
+    assert_kind(&k, HttpServer);
+    assert!(!k.evidence.iter().any(|e| e.supports == Oneshot), "{k:#?}");
+    assert_eq!(
+        k.slow_starter.as_deref(),
+        Some("runs database migrations at start")
+    );
+    // A Kafka consumer is a worker, not a topic-creating one-shot.
+    let k = one(svc("ingest").cmd("rust-consumer --storage errors --consumer-group snuba"));
+    assert_eq!(k.kind, Worker);
+    assert_kind(
+        &one(svc("migrator").cmd("/hatchet/hatchet-migrate")),
+        Oneshot,
+    );
+    let k = one(svc("topics").cmd("kafka-topics --bootstrap-server kafka:9092 --create --topic t"));
+    assert_eq!(k.kind, Oneshot);
+}
+
+#[test]
+fn many_services_infer_quickly() {
+    let mut services = Vec::new();
+    for i in 0..500 {
+        services.push(
+            svc(&format!("svc{i}"))
+                .image("ghcr.io/acme/app:1")
+                .port(Some("8080"), 8080)
+                .cmd("sh -c 'python manage.py migrate && gunicorn -b 0.0.0.0:8080 app.wsgi'")
+                .env("DATABASE_URL", "postgres://u:p@db:5432/app")
+                .env("REDIS_HOST", "redis"),
+        );
+    }
+    let p = project(services);
+    let started = std::time::Instant::now();
+    let kinds = infer_all(&p);
+    assert_eq!(kinds.len(), 500);
+    assert!(kinds.iter().all(|k| k.kind == HttpServer));
+    // Unoptimized builds on a shared machine: generous, but catches per-service recompiles.
+    assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
 }
