@@ -18,6 +18,8 @@ pub(crate) struct Knowledge {
     pub images: Vec<ImageRule>,
     /// Last path component of an image → indices into `images`.
     pub image_names: HashMap<String, Vec<usize>>,
+    /// Image rules with a `regex`, compiled, with their index into `images`.
+    pub image_regexes: Vec<(Regex, usize)>,
     pub commands: Patterns<CommandRule>,
     pub names: Patterns<Hint>,
     pub urls: Vec<UrlRule>,
@@ -129,6 +131,8 @@ pub(crate) struct ImageRule {
     pub names: Vec<String>,
     #[serde(default)]
     pub paths: Vec<String>,
+    /// Matched against the whole repository path, for families (`*-exporter`).
+    pub regex: Option<String>,
     pub kind: Option<ServiceKind>,
     #[serde(default)]
     pub weight: f32,
@@ -188,6 +192,12 @@ impl Knowledge {
             .flatten()
             .map(|&i| &self.images[i])
             .collect();
+        for &(ref re, i) in &self.image_regexes {
+            let r = &self.images[i];
+            if re.is_match(path) && !out.iter().any(|o| std::ptr::eq(*o, r)) {
+                out.push(r);
+            }
+        }
         for r in &self.images {
             let hit = r.paths.iter().any(|p| {
                 path == p
@@ -319,8 +329,12 @@ pub(crate) fn parse(text: &str) -> Result<Knowledge, String> {
     let f: File = toml::from_str(text).map_err(|e| e.to_string())?;
 
     let mut image_names: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut image_regexes = Vec::new();
     for (i, r) in f.image.iter().enumerate() {
-        if r.names.is_empty() && r.paths.is_empty() {
+        if let Some(re) = &r.regex {
+            image_regexes.push((compile(re)?, i));
+        }
+        if r.names.is_empty() && r.paths.is_empty() && r.regex.is_none() {
             return Err(format!("image rule {} names no image", i + 1));
         }
         for n in &r.names {
@@ -458,6 +472,7 @@ pub(crate) fn parse(text: &str) -> Result<Knowledge, String> {
         scoring: f.scoring,
         images: f.image,
         image_names,
+        image_regexes,
         commands,
         names,
         urls: f.url,

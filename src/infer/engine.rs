@@ -458,6 +458,20 @@ impl<'a> Infer<'a> {
         {
             self.ws_paths.push(path.to_string());
         }
+        // A URL on a wildcard address is where the service itself listens
+        // (`KAFKA_LISTENERS=PLAINTEXT://0.0.0.0:9092`).
+        if target == Target::Bind
+            && let Some(port) = url.port
+        {
+            self.candidates.push(Candidate {
+                port,
+                port_end: port,
+                source,
+                span,
+                protocol: None,
+                declared: false,
+            });
+        }
         if matches!(target, Target::Service | Target::External) {
             self.peer(
                 Some(url.scheme),

@@ -945,3 +945,28 @@ fn many_services_infer_quickly() {
     // Unoptimized builds on a shared machine: generous, but catches per-service recompiles.
     assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
 }
+
+#[test]
+fn image_families_by_pattern() {
+    assert_kind(
+        &one(svc("m").image("percona/mongodb_exporter:0.40")),
+        HttpServer,
+    );
+    assert_kind(&one(svc("m").image("prom/node-exporter")), HttpServer);
+    assert_kind(&one(svc("pool").image("bitnami/pgbouncer:1")), Database);
+}
+
+#[test]
+fn listen_urls_and_bind_addresses_in_the_environment_are_served() {
+    let k = one(svc("kafka").image("apache/kafka:3.7.0").env(
+        "KAFKA_LISTENERS",
+        "PLAINTEXT://0.0.0.0:9092,CONTROLLER://:9093",
+    ));
+    assert_kind(&k, Broker);
+    assert_eq!(ports(&k), vec![(9092, "environment")]);
+    assert!(k.peers.is_empty());
+    let k = one(svc("graylog").env("GRAYLOG_HTTP_BIND_ADDRESS", "0.0.0.0:9000"));
+    assert_eq!(ports(&k), vec![(9000, "environment")]);
+    let k = one(svc("api").env("SERVER_GRPC_BIND_ADDRESS", "0.0.0.0:7233"));
+    assert_eq!(k.served(7233).unwrap().protocol.as_deref(), Some("grpc"));
+}
