@@ -364,7 +364,7 @@ impl<'a> Infer<'a> {
                         if let Some((_, hint)) = k.env_ports.matching(key).next()
                             && let Some(port) = net::listen_port(&net::expand(v, &lookup))
                         {
-                            self.port_hint(seg, port, key, hint, span);
+                            self.port_hint(seg, port, &format!("{key}={port}"), hint, span);
                         }
                         continue;
                     }
@@ -377,7 +377,7 @@ impl<'a> Infer<'a> {
                 else {
                     continue;
                 };
-                self.port_hint(seg, port, flag, hint, span);
+                self.port_hint(seg, port, &format!("{flag} {port}"), hint, span);
             }
         }
     }
@@ -386,14 +386,14 @@ impl<'a> Infer<'a> {
         &mut self,
         seg: &Segment<'_>,
         port: u16,
-        flag: &str,
+        shown: &str,
         hint: &PortHint,
         span: Option<Span>,
     ) {
         let value = if seg.signal == "dockerfile" {
-            format!("{} {flag} {port}", seg.source)
+            format!("{} {shown}", seg.source)
         } else {
-            format!("{flag} {port}")
+            shown.to_string()
         };
         self.add(seg.signal, value, &hint.hint, span);
         self.candidates.push(Candidate {

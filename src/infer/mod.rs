@@ -120,7 +120,8 @@ pub struct Evidence {
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct KindInfo {
     pub kind: ServiceKind,
-    /// 0.0..=1.0
+    /// 0.0..=1.0: the winner's total against the strongest incompatible kind. 1.0 for a
+    /// `healthlint.kind` label, 0.0 for `Unknown`. See [`KindInfo::is_assertive`].
     pub confidence: f32,
     pub evidence: Vec<Evidence>,
     /// Container ports the service serves: ports (target side), expose, EXPOSE, command flags.

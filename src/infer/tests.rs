@@ -970,3 +970,18 @@ fn listen_urls_and_bind_addresses_in_the_environment_are_served() {
     let k = one(svc("api").env("SERVER_GRPC_BIND_ADDRESS", "0.0.0.0:7233"));
     assert_eq!(k.served(7233).unwrap().protocol.as_deref(), Some("grpc"));
 }
+
+#[test]
+fn websocket_grpc_and_http_app_protocols() {
+    let k = one(svc("a").port_full(None, 9000, 9000, Some("ws")));
+    assert_kind(&k, WsServer);
+    assert_eq!(k.served_ports[0].protocol.as_deref(), Some("ws"));
+    let k = one(svc("a")
+        .port_full(None, 9000, 9000, Some("grpc"))
+        .cmd("/srv"));
+    assert_eq!(k.kind, GrpcServer);
+    let k = one(svc("a").cmd("sh -c 'WS_PORT=7001 node index.js'"));
+    assert_eq!(k.kind, WsServer);
+    assert_eq!(k.served(7001).unwrap().protocol.as_deref(), Some("ws"));
+    assert!(k.evidence.iter().any(|e| e.value == "WS_PORT=7001"));
+}
