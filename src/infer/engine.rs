@@ -319,7 +319,9 @@ impl<'a> Infer<'a> {
         });
         for (re, rule) in matched {
             let Some(m) = re.find(&joined) else { continue };
-            let seg = seg_at(m.start());
+            // A match that spans entrypoint and command (`celery` + `-A app worker`) is told
+            // by where it ends.
+            let seg = seg_at(m.end().saturating_sub(1).max(m.start()));
             let span = Some(seg.line.span);
             let value = value_of(seg, m.as_str().trim());
             if !(long_running && rule.hint.kind == Some(ServiceKind::Oneshot)) {

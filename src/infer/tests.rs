@@ -985,3 +985,66 @@ fn websocket_grpc_and_http_app_protocols() {
     assert_eq!(k.served(7001).unwrap().protocol.as_deref(), Some("ws"));
     assert!(k.evidence.iter().any(|e| e.value == "WS_PORT=7001"));
 }
+
+#[test]
+fn mixed_signals_stay_below_assertive() {
+    // Cron and a web server in one command: neither claim is safe to act on.
+    let k = one(svc("box").cmd("sh -c 'cron && nginx -g \"daemon off;\"'"));
+    assert!(!k.is_assertive(), "{k:#?}");
+    // Celery's dashboard is a web server, not a worker.
+    let k = one(svc("flower").cmd("celery -A proj flower --port=5555"));
+    assert_kind(&k, HttpServer);
+    assert_eq!(ports(&k), vec![(5555, "command")]);
+}
+
+#[test]
+fn evidence_uses_the_documented_signals() {
+    const SIGNALS: [&str; 11] = [
+        "label",
+        "image",
+        "command",
+        "entrypoint",
+        "environment",
+        "port",
+        "expose",
+        "dockerfile",
+        "depends-on",
+        "restart",
+        "name",
+    ];
+    let p = project(vec![
+        svc("worker")
+            .image("postgres:16")
+            .entrypoint("node bot.js")
+            .cmd("redis-server --port 5433")
+            .port(Some("1"), 5433)
+            .expose(7000)
+            .env("PORT", "1")
+            .env("X_URL", "ws://web:1")
+            .label("healthlint.kind", "nope")
+            .restart("no")
+            .dockerfile(|d, span| {
+                d.expose.push(Expose {
+                    port: 1,
+                    port_end: 1,
+                    protocol: Protocol::Tcp,
+                    span,
+                });
+                d.base_image = Some(Spanned::new("redis".to_string(), span));
+            }),
+        svc("web").depends("worker", Condition::ServiceCompletedSuccessfully),
+    ]);
+    let mut seen = Vec::new();
+    for k in infer_all(&p) {
+        for e in &k.evidence {
+            assert!(SIGNALS.contains(&e.signal.as_str()), "{e:?}");
+            assert!(e.span.is_some(), "{e:?}");
+            assert!(e.weight >= 0.0);
+            seen.push(e.signal.clone());
+        }
+        assert!((0.0..=1.0).contains(&k.confidence));
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), SIGNALS.len(), "{seen:?}");
+}
