@@ -1,11 +1,28 @@
 //! Infers what kind of service each one is, from ports, commands, labels, environment and
 //! image, and keeps the evidence so a finding can say *why* healthlint believes it.
+//!
+//! What each signal is worth lives in `rules/kinds.toml`; [`engine`] adds it up. Alongside the
+//! kind, inference collects what later rules need about the service's network: the ports it
+//! serves (HL102), the hosts it talks to (HL104), and whether it is a slow starter (HL302).
 
-use serde::Serialize;
+mod data;
+mod engine;
+pub mod net;
+#[cfg(test)]
+mod tests;
 
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Condition, Dependency, Project};
 use crate::span::Span;
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum ServiceKind {
     HttpServer,
@@ -23,6 +40,39 @@ pub enum ServiceKind {
 }
 
 impl ServiceKind {
+    /// Every kind, `Unknown` last.
+    pub const ALL: [ServiceKind; 11] = [
+        ServiceKind::HttpServer,
+        ServiceKind::WsServer,
+        ServiceKind::WsClient,
+        ServiceKind::GrpcServer,
+        ServiceKind::TcpServer,
+        ServiceKind::Database,
+        ServiceKind::Broker,
+        ServiceKind::Worker,
+        ServiceKind::Cron,
+        ServiceKind::Oneshot,
+        ServiceKind::Unknown,
+    ];
+
+    /// The name used in labels, JSON and `rules/kinds.toml`.
+    pub fn as_str(self) -> &'static str {
+        use ServiceKind::*;
+        match self {
+            HttpServer => "http-server",
+            WsServer => "ws-server",
+            WsClient => "ws-client",
+            GrpcServer => "grpc-server",
+            TcpServer => "tcp-server",
+            Database => "database",
+            Broker => "broker",
+            Worker => "worker",
+            Cron => "cron",
+            Oneshot => "oneshot",
+            Unknown => "unknown",
+        }
+    }
+
     /// Kinds that accept connections.
     pub fn listens(self) -> Option<bool> {
         use ServiceKind::*;
@@ -31,6 +81,25 @@ impl ServiceKind {
             WsClient | Worker | Cron | Oneshot => Some(false),
             Unknown => None,
         }
+    }
+}
+
+impl fmt::Display for ServiceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ServiceKind {
+    type Err = ();
+
+    /// Accepts the kebab-case name in any case, with `_` for `-` (`WS_CLIENT`).
+    fn from_str(s: &str) -> Result<Self, ()> {
+        let s = s.trim().to_ascii_lowercase().replace('_', "-");
+        ServiceKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or(())
     }
 }
 
@@ -51,7 +120,8 @@ pub struct Evidence {
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct KindInfo {
     pub kind: ServiceKind,
-    /// 0.0..=1.0
+    /// 0.0..=1.0: the winner's total against the strongest incompatible kind. 1.0 for a
+    /// `healthlint.kind` label, 0.0 for `Unknown`. See [`KindInfo::is_assertive`].
     pub confidence: f32,
     pub evidence: Vec<Evidence>,
     /// Container ports the service serves: ports (target side), expose, EXPOSE, command flags.
@@ -74,10 +144,15 @@ impl KindInfo {
 pub struct ServedPort {
     pub port: u16,
     pub port_end: u16,
-    /// `ports`, `expose`, `EXPOSE`, `command`.
+    /// Where it was declared: compose `ports`, `expose`, `command`, `entrypoint`,
+    /// `environment`; Dockerfile `EXPOSE`, `CMD`, `ENTRYPOINT`, `ENV`; or `image`, the default
+    /// port of a well-known image (only when nothing else names a port).
     pub source: String,
     #[serde(skip)]
     pub span: Option<Span>,
+    /// What speaks on it when known: `http`, `ws`, `grpc`, `fastcgi`, or the image's native
+    /// protocol (`postgres`, `redis`, `amqp`...).
+    pub protocol: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -87,10 +162,30 @@ pub struct Peer {
     pub port: Option<u16>,
     #[serde(skip)]
     pub span: Option<Span>,
+    /// The service of the project `host` names, when it names one.
+    pub service: Option<String>,
+    /// `environment`, `command`, `entrypoint`, `ENV`, `CMD`, `ENTRYPOINT`.
+    pub source: String,
+    /// The variable it was read from, for environment peers.
+    pub key: Option<String>,
+    /// URL path, when given (`/ws`).
+    pub path: Option<String>,
 }
 
 /// Infers every service of the project; the result is index-aligned with `project.services`.
-pub fn infer_all(project: &crate::model::Project) -> Vec<KindInfo> {
+pub fn infer_all(project: &Project) -> Vec<KindInfo> {
+    // Who waits for whom, computed once: a service's kind depends on how others await it.
+    let mut awaited: HashMap<&str, Vec<(&str, &Dependency)>> = HashMap::new();
+    for s in &project.services {
+        for d in &s.depends_on {
+            if d.condition == Condition::ServiceCompletedSuccessfully {
+                awaited
+                    .entry(d.service.as_str())
+                    .or_default()
+                    .push((s.name.as_str(), d));
+            }
+        }
+    }
     project
         .services
         .iter()
