@@ -225,7 +225,11 @@ impl Builder<'_> {
             .unwrap_or_else(|| char_to_byte(self.src, m.index()))
             .min(self.src.len());
         // One character wide, so a snippet renderer has something to underline.
-        let width = self.src[start..].chars().next().map_or(0, char::len_utf8);
+        let width = self
+            .src
+            .get(start..)
+            .and_then(|rest| rest.chars().next())
+            .map_or(0, char::len_utf8);
         let mut message = e.info();
         if message.is_empty() {
             message = "invalid YAML".to_string();
