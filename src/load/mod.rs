@@ -2,6 +2,8 @@
 //! Dockerfiles their `build:` points to, and produces the `Project` model. Missing side files
 //! (`.env`, `env_file`, build contexts) become warnings: CI rarely has what a deploy has.
 
+pub mod dotenv;
+pub mod interpolate;
 pub mod yaml;
 
 use std::path::PathBuf;
