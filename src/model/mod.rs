@@ -212,7 +212,7 @@ pub enum Origin {
 }
 
 /// The `test` of a check, in the engine's terms.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(tag = "form", content = "args", rename_all = "kebab-case")]
 pub enum TestForm {
     /// `["CMD", argv...]`: exec, no shell.
@@ -220,12 +220,13 @@ pub enum TestForm {
     /// `["CMD-SHELL", script]` or a string: run through the image's shell.
     CmdShell(Spanned<String>),
     /// `["NONE"]`: disabled.
+    #[default]
     None,
     /// Anything else compose or the engine would reject (HL207): kept as written.
     Invalid(Vec<Spanned<String>>),
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct HealthTest {
     #[serde(flatten)]
     pub form: TestForm,
@@ -235,6 +236,20 @@ pub struct HealthTest {
     /// Test text came from a compose string (`test: curl ...`) rather than a list.
     #[serde(skip)]
     pub from_string: bool,
+    /// Variables compose substituted from the host into the test text (`$PORT` rather than
+    /// `$$PORT`): the container shell never sees them.
+    #[serde(skip)]
+    pub host_vars: Vec<HostVar>,
+}
+
+/// One `$NAME` / `${NAME...}` that compose replaced in a health check test.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostVar {
+    pub name: String,
+    /// Whether the variable had a value when the file was loaded.
+    pub set: bool,
+    /// The `$NAME` text in the compose file.
+    pub span: Span,
 }
 
 /// The effective health check after merging compose over the Dockerfile, field by field, the

@@ -1,0 +1,148 @@
+//! Interpolation of every scalar value of one file (keys are left alone, as compose does),
+//! before any type is decided: `retries: ${N}` is a number only once `N` is substituted.
+
+use super::{Ctx, Env};
+use crate::load::interpolate::interpolate;
+use crate::load::yaml::{Node, Value};
+use crate::load::LoadResult;
+use crate::model::{HostVar, WarningKind};
+use crate::span::{Span, line_col};
+
+pub(super) fn interpolate_tree(
+    ctx: &mut Ctx<'_>,
+    node: &mut Node,
+    env: &Env,
+    file_text: &str,
+) -> LoadResult<()> {
+    match &mut node.value {
+        Value::Map(entries) => {
+            for (_, v) in entries.iter_mut() {
+                interpolate_tree(ctx, v, env, file_text)?;
+            }
+        }
+        Value::Seq(items) => {
+            for v in items.iter_mut() {
+                interpolate_tree(ctx, v, env, file_text)?;
+            }
+        }
+        Value::Scalar(s) if s.text.contains('$') => {
+            let span = node.span;
+            let lookup = |k: &str| env.get(k);
+            let done = interpolate(&s.text, &lookup).map_err(|e| {
+                let at = locate(file_text, span, &s.text, e.offset, 1);
+                ctx.error_at(at, format!("invalid interpolation: {}", e.message))
+            })?;
+            let mut vars = Vec::new();
+            for var in &done.vars {
+                let piece = s.text.get(var.range.clone()).unwrap_or_default();
+                let at = locate(file_text, span, piece, 0, piece.len());
+                vars.push(HostVar {
+                    name: var.name.clone(),
+                    set: var.set,
+                    span: at,
+                });
+            }
+            for (name, msg) in &done.required_missing {
+                let at = vars
+                    .iter()
+                    .find(|v| &v.name == name)
+                    .map_or(span, |v| v.span);
+                let why = if msg.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {msg}")
+                };
+                ctx.warn(
+                    WarningKind::RequiredVariableUnset,
+                    format!("required variable {name} is not set{why}; linting with an empty value"),
+                    Some(at),
+                );
+            }
+            s.text = done.value;
+            if !vars.is_empty() {
+                ctx.host_vars.insert((span.file, span.start), vars);
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The span of `piece` (or of byte `offset` of the scalar) in the file. Scalars may be quoted
+/// or folded, so the text is searched in the scalar's source rather than offset blindly.
+fn locate(file_text: &str, scalar: Span, piece: &str, offset: usize, len: usize) -> Span {
+    let start = scalar.start as usize;
+    let end = (scalar.end as usize).min(file_text.len());
+    let source = file_text.get(start..end).unwrap_or_default();
+    let found = if piece.is_empty() {
+        // An error offset: exact for plain scalars, the scalar start otherwise.
+        if source.len() >= offset && source.is_char_boundary(offset) {
+            Some(offset)
+        } else {
+            None
+        }
+    } else {
+        source.find(piece)
+    };
+    match found {
+        Some(rel) => {
+            let s = start + rel;
+            let e = (s + len.max(1)).min(end.max(s));
+            let (line, col) = line_col(file_text, s);
+            Span::new(scalar.file, s, e, line, col)
+        }
+        None => scalar,
+    }
+}
+
+/// Bare `environment` entries (`- KEY`, `KEY:`) take their value from the environment the file
+/// was loaded with, so an include's `env_file` fills them only inside the included files.
+pub(super) fn resolve_bare_environment(doc: &mut Node, env: &Env) {
+    let Value::Map(top) = &mut doc.value else {
+        return;
+    };
+    let Some((_, services)) = top.iter_mut().find(|(k, _)| k.as_str() == Some("services")) else {
+        return;
+    };
+    let Value::Map(services) = &mut services.value else {
+        return;
+    };
+    for (_, svc) in services.iter_mut() {
+        let Value::Map(fields) = &mut svc.value else {
+            continue;
+        };
+        let Some((_, envn)) = fields
+            .iter_mut()
+            .find(|(k, _)| k.as_str() == Some("environment"))
+        else {
+            continue;
+        };
+        match &mut envn.value {
+            Value::Seq(items) => {
+                for item in items {
+                    if let Value::Scalar(s) = &mut item.value
+                        && !s.text.contains('=')
+                        && let Some(v) = env.get(s.text.trim())
+                    {
+                        s.text = format!("{}={v}", s.text.trim());
+                    }
+                }
+            }
+            Value::Map(entries) => {
+                for (k, v) in entries.iter_mut() {
+                    if v.is_null()
+                        && v.tag.is_none()
+                        && let Some(key) = k.as_str()
+                        && let Some(val) = env.get(key)
+                    {
+                        v.value = Value::Scalar(crate::load::yaml::Scalar {
+                            text: val,
+                            quoted: true,
+                        });
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
