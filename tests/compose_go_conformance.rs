@@ -52,7 +52,11 @@ fn parse_args(dir: &Path, expect: &Json) -> Args {
     };
     let args: Vec<String> = expect["args"]
         .as_array()
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default();
     let mut i = 0;
     while i + 1 < args.len() {
@@ -69,7 +73,8 @@ fn parse_args(dir: &Path, expect: &Json) -> Args {
     }
     if let Some(env) = expect["env"].as_object() {
         for (k, v) in env {
-            opts.env.push((k.clone(), v.as_str().unwrap_or_default().to_string()));
+            opts.env
+                .push((k.clone(), v.as_str().unwrap_or_default().to_string()));
         }
     }
     Args { opts }
@@ -149,8 +154,7 @@ fn volume_long(node: &Node) -> BTreeMap<String, String> {
                 m.insert("target".into(), parts[0].into());
             } else {
                 let src = parts[0];
-                let kind = if src.starts_with('/') || src.starts_with('.') || src.starts_with('~')
-                {
+                let kind = if src.starts_with('/') || src.starts_with('.') || src.starts_with('~') {
                     "bind"
                 } else {
                     "volume"
@@ -219,9 +223,8 @@ fn check_service(
                     CommandForm::Shell(s) => shell_split(s),
                     CommandForm::Exec(v) => v.clone(),
                 });
-                let want_v: Option<Vec<String>> = want
-                    .as_array()
-                    .map(|a| a.iter().map(json_str).collect());
+                let want_v: Option<Vec<String>> =
+                    want.as_array().map(|a| a.iter().map(json_str).collect());
                 if got != want_v {
                     err(format!("{got:?}, expected {want_v:?}"));
                 }
@@ -239,7 +242,10 @@ fn check_service(
                 }
             }
             "stop_grace_period" => {
-                let got = raw.get(field).and_then(Node::as_str).and_then(parse_duration);
+                let got = raw
+                    .get(field)
+                    .and_then(Node::as_str)
+                    .and_then(parse_duration);
                 if !same_duration(want, got) {
                     err(format!("{got:?}, expected {want}"));
                 }
@@ -250,8 +256,7 @@ fn check_service(
                     .and_then(Node::as_seq)
                     .map(|s| s.iter().filter_map(raw_str).collect())
                     .unwrap_or_default();
-                let want_v: Vec<String> =
-                    want.as_array().unwrap().iter().map(json_str).collect();
+                let want_v: Vec<String> = want.as_array().unwrap().iter().map(json_str).collect();
                 if got != want_v {
                     err(format!("{got:?}, expected {want_v:?}"));
                 }
@@ -264,7 +269,11 @@ fn check_service(
                     .unwrap_or_default();
                 let want_v = want.as_array().unwrap();
                 if got.len() != want_v.len() {
-                    err(format!("{} volumes {got:?}, expected {}", got.len(), want_v.len()));
+                    err(format!(
+                        "{} volumes {got:?}, expected {}",
+                        got.len(),
+                        want_v.len()
+                    ));
                     continue;
                 }
                 for (g, w) in got.iter().zip(want_v) {
@@ -335,9 +344,7 @@ fn check_service(
                     let cond = match d.condition {
                         Condition::ServiceStarted => "service_started",
                         Condition::ServiceHealthy => "service_healthy",
-                        Condition::ServiceCompletedSuccessfully => {
-                            "service_completed_successfully"
-                        }
+                        Condition::ServiceCompletedSuccessfully => "service_completed_successfully",
                     };
                     let o = v.as_object().unwrap();
                     if let Some(c) = o.get("condition")
@@ -362,7 +369,11 @@ fn check_service(
             "ports" => {
                 let want_v = want.as_array().unwrap();
                 if svc.ports.len() != want_v.len() {
-                    err(format!("{} ports, expected {}", svc.ports.len(), want_v.len()));
+                    err(format!(
+                        "{} ports, expected {}",
+                        svc.ports.len(),
+                        want_v.len()
+                    ));
                     continue;
                 }
                 let raw_ports = raw.get("ports").and_then(Node::as_seq).unwrap_or_default();
@@ -400,14 +411,19 @@ fn check_service(
                 for (k, v) in want.as_object().unwrap() {
                     let ok = match k.as_str() {
                         "test" => {
-                            let got: Option<Vec<String>> = hc.test.as_ref().map(|t| match &t.form {
-                                TestForm::CmdShell(s) => vec!["CMD-SHELL".into(), s.value.clone()],
-                                TestForm::Cmd(a) => std::iter::once("CMD".to_string())
-                                    .chain(a.iter().map(|s| s.value.clone()))
-                                    .collect(),
-                                TestForm::None => vec!["NONE".into()],
-                                TestForm::Invalid(a) => a.iter().map(|s| s.value.clone()).collect(),
-                            });
+                            let got: Option<Vec<String>> =
+                                hc.test.as_ref().map(|t| match &t.form {
+                                    TestForm::CmdShell(s) => {
+                                        vec!["CMD-SHELL".into(), s.value.clone()]
+                                    }
+                                    TestForm::Cmd(a) => std::iter::once("CMD".to_string())
+                                        .chain(a.iter().map(|s| s.value.clone()))
+                                        .collect(),
+                                    TestForm::None => vec!["NONE".into()],
+                                    TestForm::Invalid(a) => {
+                                        a.iter().map(|s| s.value.clone()).collect()
+                                    }
+                                });
                             let w: Option<Vec<String>> =
                                 v.as_array().map(|a| a.iter().map(json_str).collect());
                             got == w
@@ -420,9 +436,7 @@ fn check_service(
                         "start_interval" => {
                             same_duration(v, hc.start_interval.as_ref().map(|d| d.value))
                         }
-                        "retries" => {
-                            hc.retries.as_ref().map(|r| u64::from(r.value)) == v.as_u64()
-                        }
+                        "retries" => hc.retries.as_ref().map(|r| u64::from(r.value)) == v.as_u64(),
                         "disable" => Some(hc.disabled) == v.as_bool(),
                         other => panic!("unknown healthcheck field {other}"),
                     };
@@ -488,7 +502,10 @@ fn run_case(dir: &Path, case: &str) -> Result<(), String> {
         let loaded = result.map_err(|e| format!("({why}) expected to load, got: {}", e.message))?;
         let want = healthlint::load::compose::normalize_project_name(case);
         if loaded.project.name != want {
-            return Err(format!("({why}) name {}, expected {want}", loaded.project.name));
+            return Err(format!(
+                "({why}) name {}, expected {want}",
+                loaded.project.name
+            ));
         }
         return Ok(());
     }

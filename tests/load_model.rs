@@ -72,7 +72,7 @@ fn anchors_and_merge_keys() {
     // The merged value points at where the anchor wrote it.
     let span = api.image.as_ref().unwrap().span;
     assert_eq!(text_at(&p, span), "busybox:1.36");
-    assert_eq!(span.line, 8);
+    assert_eq!(span.line, 7);
 }
 
 #[test]
@@ -120,12 +120,16 @@ fn interpolation_operators() {
     assert_eq!(var.name, "PORT");
     assert!(var.set);
     assert_eq!(text_at(&p, var.span), "$PORT");
-    assert_eq!(var.span.line, 17);
+    assert_eq!(var.span.line, 16);
 }
 
 #[test]
 fn unset_variable_in_test_is_recorded_unset() {
-    let p = load_ok(&opts("interpolation", &["compose.yaml"], &[("RETRIES", "1")]));
+    let p = load_ok(&opts(
+        "interpolation",
+        &["compose.yaml"],
+        &[("RETRIES", "1")],
+    ));
     let test = svc(&p, "web").healthcheck.test.clone().unwrap();
     assert_eq!(test.host_vars[0].name, "PORT");
     assert!(!test.host_vars[0].set);
@@ -147,7 +151,11 @@ fn explicit_missing_env_file_is_a_warning() {
     let mut o = opts("dotenv", &["compose.yaml"], &[("TAG", "x"), ("PORT", "1")]);
     o.env_files = vec![dir("dotenv").join("nope.env")];
     let p = load_ok(&o);
-    assert!(p.warnings.iter().any(|w| w.kind == WarningKind::MissingDotEnv));
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w.kind == WarningKind::MissingDotEnv)
+    );
 }
 
 #[test]
@@ -163,14 +171,20 @@ fn several_files_merge_by_compose_rules() {
         CommandForm::Shell("nginx-debug -g 'daemon off;'".into())
     );
     // ports append, the exact duplicate is dropped.
-    let published: Vec<_> = web.ports.iter().map(|p| p.published.clone().unwrap()).collect();
+    let published: Vec<_> = web
+        .ports
+        .iter()
+        .map(|p| p.published.clone().unwrap())
+        .collect();
     assert_eq!(published, ["8080", "8443"]);
     assert_eq!(env_value(web, "LEVEL"), Some("debug"));
     assert_eq!(env_value(web, "KEEP"), Some("yes"));
     assert_eq!(web.label("a").unwrap().value, "1");
     assert_eq!(web.label("b").unwrap().value, "2");
     let hc = &web.healthcheck;
-    assert!(matches!(&hc.test.as_ref().unwrap().form, TestForm::CmdShell(s) if s.value.starts_with("curl -f")));
+    assert!(
+        matches!(&hc.test.as_ref().unwrap().form, TestForm::CmdShell(s) if s.value.starts_with("curl -f"))
+    );
     assert_eq!(hc.interval.as_ref().unwrap().value, Duration::from_secs(30));
     assert_eq!(hc.timeout.as_ref().unwrap().value, Duration::from_secs(2));
     // The timeout's span is in the override file.
@@ -205,7 +219,10 @@ fn include_imports_services_with_their_env_file() {
     let p = load_ok(&opts("include", &["compose.yaml"], &[]));
     let names: Vec<_> = p.services.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names.len(), 3, "{names:?}");
-    assert_eq!(svc(&p, "cache").image.as_ref().unwrap().value, "redis:7-alpine");
+    assert_eq!(
+        svc(&p, "cache").image.as_ref().unwrap().value,
+        "redis:7-alpine"
+    );
     let db = svc(&p, "db");
     assert_eq!(
         db.healthcheck.start_period.as_ref().unwrap().value,
@@ -220,13 +237,22 @@ fn include_imports_services_with_their_env_file() {
 #[test]
 fn profiles_select_active_services() {
     let p = load_ok(&opts("profiles", &["compose.yaml"], &[]));
-    let active: Vec<_> = p.services.iter().filter(|s| s.active).map(|s| s.name.as_str()).collect();
+    let active: Vec<_> = p
+        .services
+        .iter()
+        .filter(|s| s.active)
+        .map(|s| s.name.as_str())
+        .collect();
     assert_eq!(active, ["app"]);
     let mut o = opts("profiles", &["compose.yaml"], &[]);
     o.profiles = vec!["debug".into()];
     let p = load_ok(&o);
     assert!(p.services.iter().all(|s| s.active));
-    let o = opts("profiles", &["compose.yaml"], &[("COMPOSE_PROFILES", "tools")]);
+    let o = opts(
+        "profiles",
+        &["compose.yaml"],
+        &[("COMPOSE_PROFILES", "tools")],
+    );
     let p = load_ok(&o);
     assert!(svc(&p, "tools").active);
     assert!(!svc(&p, "debug").active);
@@ -234,7 +260,11 @@ fn profiles_select_active_services() {
 
 #[test]
 fn reset_and_override_tags() {
-    let p = load_ok(&opts("reset-override", &["compose.yaml", "override.yaml"], &[]));
+    let p = load_ok(&opts(
+        "reset-override",
+        &["compose.yaml", "override.yaml"],
+        &[],
+    ));
     let web = svc(&p, "web");
     assert!(web.command.is_none());
     assert_eq!(web.ports.len(), 1);
@@ -253,7 +283,10 @@ fn healthcheck_over_dockerfile() {
     assert!(app.dockerfile.is_some(), "the Dockerfile was read");
     let facts = app.dockerfile.as_ref().unwrap();
     assert!(p.sources.path(facts.dockerfile).ends_with("app/Dockerfile"));
-    assert_eq!(app.build.as_ref().unwrap().args, [("VERSION".to_string(), Some("1.0".to_string()))]);
+    assert_eq!(
+        app.build.as_ref().unwrap().args,
+        [("VERSION".to_string(), Some("1.0".to_string()))]
+    );
     // The compose part: its interval wins, whatever the Dockerfile says.
     assert_eq!(
         app.healthcheck.interval.as_ref().unwrap().value,
@@ -281,11 +314,17 @@ fn ports_short_and_long() {
     let web = svc(&p, "web");
     let ports = &web.ports;
     assert_eq!(ports.len(), 7);
-    assert_eq!((ports[0].target, ports[0].published.as_deref()), (80, Some("8080")));
+    assert_eq!(
+        (ports[0].target, ports[0].published.as_deref()),
+        (80, Some("8080"))
+    );
     assert_eq!(ports[1].host_ip.as_deref(), Some("127.0.0.1"));
     assert_eq!(ports[1].target, 443);
     assert_eq!((ports[2].target, ports[2].target_end), (3000, 3005));
-    assert_eq!((ports[3].target, ports[3].published.as_deref()), (9000, None));
+    assert_eq!(
+        (ports[3].target, ports[3].published.as_deref()),
+        (9000, None)
+    );
     assert_eq!(ports[4].host_ip.as_deref(), Some("::1"));
     assert_eq!(ports[5].protocol, Protocol::Udp);
     let long = &ports[6];
@@ -293,12 +332,20 @@ fn ports_short_and_long() {
     assert_eq!(long.published.as_deref(), Some("18081"));
     assert_eq!(long.app_protocol.as_deref(), Some("http"));
     assert_eq!(long.name.as_deref(), Some("web-alt"));
-    assert_eq!(long.span.line, 12);
+    assert_eq!(long.span.line, 11);
     assert_eq!(text_at(&p, ports[0].span), "\"8080:80\"");
-    let expose: Vec<_> = web.expose.iter().map(|e| (e.port, e.port_end, e.protocol)).collect();
+    let expose: Vec<_> = web
+        .expose
+        .iter()
+        .map(|e| (e.port, e.port_end, e.protocol))
+        .collect();
     assert_eq!(
         expose,
-        [(7000, 7000, Protocol::Tcp), (7001, 7001, Protocol::Tcp), (7100, 7105, Protocol::Udp)]
+        [
+            (7000, 7000, Protocol::Tcp),
+            (7001, 7001, Protocol::Tcp),
+            (7100, 7105, Protocol::Udp)
+        ]
     );
 }
 
@@ -330,12 +377,23 @@ fn discovery_walks_up_and_reads_the_override() {
 fn healthcheck_forms() {
     let p = load_ok(&opts("healthcheck-forms", &["compose.yaml"], &[]));
     let s = svc(&p, "string");
-    assert!(matches!(&s.healthcheck.test.as_ref().unwrap().form, TestForm::CmdShell(t) if t.value.starts_with("wget")));
+    assert!(
+        matches!(&s.healthcheck.test.as_ref().unwrap().form, TestForm::CmdShell(t) if t.value.starts_with("wget"))
+    );
     let c = &svc(&p, "cmd").healthcheck;
     assert_eq!(c.interval.as_ref().unwrap().value, Duration::from_secs(90));
-    assert_eq!(c.timeout.as_ref().unwrap().value, Duration::from_millis(500));
-    assert_eq!(c.start_period.as_ref().unwrap().value, Duration::from_millis(2500));
-    assert_eq!(c.start_interval.as_ref().unwrap().value, Duration::from_secs(1));
+    assert_eq!(
+        c.timeout.as_ref().unwrap().value,
+        Duration::from_millis(500)
+    );
+    assert_eq!(
+        c.start_period.as_ref().unwrap().value,
+        Duration::from_millis(2500)
+    );
+    assert_eq!(
+        c.start_interval.as_ref().unwrap().value,
+        Duration::from_secs(1)
+    );
     assert_eq!(c.retries.as_ref().unwrap().value, 4);
     assert!(c.is_active());
     let none = &svc(&p, "none").healthcheck;
@@ -357,9 +415,15 @@ fn healthcheck_forms() {
 fn missing_side_files_are_warnings() {
     let p = load_ok(&opts("missing-side-files", &["compose.yaml"], &[]));
     let kinds: Vec<_> = p.warnings.iter().map(|w| w.kind.clone()).collect();
-    assert!(kinds.contains(&WarningKind::MissingBuildContext), "{kinds:?}");
+    assert!(
+        kinds.contains(&WarningKind::MissingBuildContext),
+        "{kinds:?}"
+    );
     assert!(kinds.contains(&WarningKind::MissingDockerfile), "{kinds:?}");
-    let env_warnings = kinds.iter().filter(|k| **k == WarningKind::MissingEnvFile).count();
+    let env_warnings = kinds
+        .iter()
+        .filter(|k| **k == WarningKind::MissingEnvFile)
+        .count();
     assert_eq!(env_warnings, 1, "an optional env_file is not warned about");
     assert_eq!(svc(&p, "app").healthcheck.origin, Origin::Image);
     assert_eq!(svc(&p, "other").healthcheck.origin, Origin::Image);

@@ -15,27 +15,125 @@ use crate::span::{Span, Spanned};
 /// Service keys of the compose specification (`schema/compose-spec.json`); compose rejects
 /// any other key that does not start with `x-`.
 const SERVICE_KEYS: &[&str] = &[
-    "annotations", "attach", "blkio_config", "build", "cap_add", "cap_drop", "cgroup",
-    "cgroup_parent", "command", "configs", "container_name", "cpu_count", "cpu_percent",
-    "cpu_shares", "cpu_quota", "cpu_period", "cpu_rt_period", "cpu_rt_runtime", "cpus", "cpuset",
-    "credential_spec", "depends_on", "deploy", "develop", "device_cgroup_rules", "devices", "dns",
-    "dns_opt", "dns_search", "domainname", "entrypoint", "env_file", "label_file", "environment",
-    "expose", "extends", "external_links", "extra_hosts", "gpus", "group_add", "healthcheck",
-    "hostname", "image", "init", "ipc", "isolation", "labels", "links", "logging", "mac_address",
-    "mem_limit", "mem_reservation", "mem_swappiness", "memswap_limit", "models", "network_mode",
-    "networks", "oom_kill_disable", "oom_score_adj", "pid", "pids_limit", "platform", "ports",
-    "post_start", "pre_stop", "privileged", "profiles", "provider", "pull_policy",
-    "pull_refresh_after", "read_only", "restart", "runtime", "scale", "secrets", "security_opt",
-    "shm_size", "stdin_open", "stop_grace_period", "stop_signal", "storage_opt", "sysctls",
-    "tmpfs", "tty", "ulimits", "use_api_socket", "user", "userns_mode", "uts", "volumes",
-    "volumes_from", "working_dir",
+    "annotations",
+    "attach",
+    "blkio_config",
+    "build",
+    "cap_add",
+    "cap_drop",
+    "cgroup",
+    "cgroup_parent",
+    "command",
+    "configs",
+    "container_name",
+    "cpu_count",
+    "cpu_percent",
+    "cpu_shares",
+    "cpu_quota",
+    "cpu_period",
+    "cpu_rt_period",
+    "cpu_rt_runtime",
+    "cpus",
+    "cpuset",
+    "credential_spec",
+    "depends_on",
+    "deploy",
+    "develop",
+    "device_cgroup_rules",
+    "devices",
+    "dns",
+    "dns_opt",
+    "dns_search",
+    "domainname",
+    "entrypoint",
+    "env_file",
+    "label_file",
+    "environment",
+    "expose",
+    "extends",
+    "external_links",
+    "extra_hosts",
+    "gpus",
+    "group_add",
+    "healthcheck",
+    "hostname",
+    "image",
+    "init",
+    "ipc",
+    "isolation",
+    "labels",
+    "links",
+    "logging",
+    "mac_address",
+    "mem_limit",
+    "mem_reservation",
+    "mem_swappiness",
+    "memswap_limit",
+    "models",
+    "network_mode",
+    "networks",
+    "oom_kill_disable",
+    "oom_score_adj",
+    "pid",
+    "pids_limit",
+    "platform",
+    "ports",
+    "post_start",
+    "pre_stop",
+    "privileged",
+    "profiles",
+    "provider",
+    "pull_policy",
+    "pull_refresh_after",
+    "read_only",
+    "restart",
+    "runtime",
+    "scale",
+    "secrets",
+    "security_opt",
+    "shm_size",
+    "stdin_open",
+    "stop_grace_period",
+    "stop_signal",
+    "storage_opt",
+    "sysctls",
+    "tmpfs",
+    "tty",
+    "ulimits",
+    "use_api_socket",
+    "user",
+    "userns_mode",
+    "uts",
+    "volumes",
+    "volumes_from",
+    "working_dir",
 ];
 
 const BUILD_KEYS: &[&str] = &[
-    "context", "dockerfile", "dockerfile_inline", "entitlements", "args", "ssh", "labels",
-    "cache_from", "cache_to", "no_cache", "additional_contexts", "network", "provenance", "sbom",
-    "pull", "target", "shm_size", "extra_hosts", "isolation", "privileged", "secrets", "tags",
-    "ulimits", "platforms",
+    "context",
+    "dockerfile",
+    "dockerfile_inline",
+    "entitlements",
+    "args",
+    "ssh",
+    "labels",
+    "cache_from",
+    "cache_to",
+    "no_cache",
+    "additional_contexts",
+    "network",
+    "provenance",
+    "sbom",
+    "pull",
+    "target",
+    "shm_size",
+    "extra_hosts",
+    "isolation",
+    "privileged",
+    "secrets",
+    "tags",
+    "ulimits",
+    "platforms",
 ];
 
 fn text(ctx: &Ctx<'_>, node: &Node, what: &str) -> LoadResult<Spanned<String>> {
@@ -86,7 +184,10 @@ fn key_values(
                     _ => {
                         return Err(ctx.error_at(
                             v.span,
-                            format!("{what}.{} must be a string, a number, a boolean or null", key.value),
+                            format!(
+                                "{what}.{} must be a string, a number, a boolean or null",
+                                key.value
+                            ),
                         ));
                     }
                 };
@@ -154,8 +255,8 @@ fn port_long(ctx: &Ctx<'_>, node: &Node, svc: &str) -> LoadResult<Port> {
             "published" => port.published = Some(val.value),
             "host_ip" => port.host_ip = Some(val.value),
             "protocol" => {
-                port.protocol = ports::parse_protocol(&val.value)
-                    .map_err(|e| ctx.error_at(v.span, e))?;
+                port.protocol =
+                    ports::parse_protocol(&val.value).map_err(|e| ctx.error_at(v.span, e))?;
             }
             "app_protocol" => port.app_protocol = Some(val.value),
             "name" => port.name = Some(val.value),
@@ -181,7 +282,11 @@ fn port_long(ctx: &Ctx<'_>, node: &Node, svc: &str) -> LoadResult<Port> {
     Ok(port)
 }
 
-fn build_section(ctx: &Ctx<'_>, node: &Node, svc: &str) -> LoadResult<Option<(Build, Option<String>)>> {
+fn build_section(
+    ctx: &Ctx<'_>,
+    node: &Node,
+    svc: &str,
+) -> LoadResult<Option<(Build, Option<String>)>> {
     let mut b = Build {
         span: node.span,
         ..Default::default()
@@ -265,7 +370,10 @@ fn read_dockerfile(
         }
         let dockerfile = paths::absolute(
             &context,
-            build.dockerfile.as_deref().unwrap_or(Path::new("Dockerfile")),
+            build
+                .dockerfile
+                .as_deref()
+                .unwrap_or(Path::new("Dockerfile")),
         );
         if !dockerfile.is_file() {
             ctx.warn(
@@ -281,7 +389,11 @@ fn read_dockerfile(
         match ctx.read_text(&dockerfile) {
             Ok((id, text)) => (text.to_string(), id),
             Err(e) => {
-                ctx.warn(WarningKind::UnreadableDockerfile, e.message, Some(build.span));
+                ctx.warn(
+                    WarningKind::UnreadableDockerfile,
+                    e.message,
+                    Some(build.span),
+                );
                 return Ok(None);
             }
         }
@@ -301,11 +413,16 @@ fn env_files(ctx: &Ctx<'_>, node: &Node, svc: &str) -> LoadResult<Vec<(Spanned<P
             Value::Scalar(s) => Ok((Spanned::new(PathBuf::from(&s.text), n.span), true)),
             Value::Map(_) => {
                 let Some(p) = n.get("path") else {
-                    return Err(ctx.error_at(n.span, format!("services.{svc}.env_file entry needs a path")));
+                    return Err(ctx.error_at(
+                        n.span,
+                        format!("services.{svc}.env_file entry needs a path"),
+                    ));
                 };
                 let p = text(ctx, p, "env_file.path")?;
                 let required = match n.get("required") {
-                    Some(r) if !r.is_null() => healthcheck::parse_bool(ctx, r, "env_file.required")?,
+                    Some(r) if !r.is_null() => {
+                        healthcheck::parse_bool(ctx, r, "env_file.required")?
+                    }
                     _ => true,
                 };
                 Ok((Spanned::new(PathBuf::from(p.value), p.span), required))
@@ -349,10 +466,12 @@ fn depends_on(ctx: &Ctx<'_>, node: &Node, svc: &str) -> LoadResult<Vec<Dependenc
     };
     match &node.value {
         Value::Null => Ok(Vec::new()),
-        Value::Seq(_) => Ok(string_list(ctx, node, &format!("services.{svc}.depends_on"))?
-            .into_iter()
-            .map(|s| dep(s.value, s.span))
-            .collect()),
+        Value::Seq(_) => Ok(
+            string_list(ctx, node, &format!("services.{svc}.depends_on"))?
+                .into_iter()
+                .map(|s| dep(s.value, s.span))
+                .collect(),
+        ),
         Value::Map(entries) => {
             let mut out = Vec::new();
             for (k, v) in entries {
@@ -362,8 +481,13 @@ fn depends_on(ctx: &Ctx<'_>, node: &Node, svc: &str) -> LoadResult<Vec<Dependenc
                     for (fk, fv) in fields {
                         match fk.as_str().unwrap_or_default() {
                             "condition" => d.condition = condition(ctx, fv)?,
-                            "required" => d.required = healthcheck::parse_bool(ctx, fv, "depends_on.required")?,
-                            "restart" => d.restart = healthcheck::parse_bool(ctx, fv, "depends_on.restart")?,
+                            "required" => {
+                                d.required =
+                                    healthcheck::parse_bool(ctx, fv, "depends_on.required")?
+                            }
+                            "restart" => {
+                                d.restart = healthcheck::parse_bool(ctx, fv, "depends_on.restart")?
+                            }
                             x if x.starts_with("x-") => {}
                             other => {
                                 return Err(ctx.error_at(
@@ -376,7 +500,11 @@ fn depends_on(ctx: &Ctx<'_>, node: &Node, svc: &str) -> LoadResult<Vec<Dependenc
                 } else if !v.is_null() {
                     return Err(ctx.error_at(
                         v.span,
-                        format!("depends_on.{} must be a mapping, found {}", name.value, v.type_name()),
+                        format!(
+                            "depends_on.{} must be a mapping, found {}",
+                            name.value,
+                            v.type_name()
+                        ),
                     ));
                 }
                 out.push(d);
@@ -435,15 +563,32 @@ fn one_service(
             }
             "ports" => {
                 let Some(items) = v.as_seq() else {
-                    return Err(ctx.error_at(v.span, format!("{what} must be a list, found {}", v.type_name())));
+                    return Err(ctx.error_at(
+                        v.span,
+                        format!("{what} must be a list, found {}", v.type_name()),
+                    ));
                 };
                 for item in items {
                     match &item.value {
-                        Value::Scalar(sc) => s.ports.push(
-                            ports::parse_short(&sc.text, item.span)
-                                .map_err(|e| ctx.error_at(item.span, e))?,
-                        ),
-                        Value::Map(_) => s.ports.push(port_long(ctx, item, name)?),
+                        Value::Scalar(sc) => match ports::parse_short(&sc.text, item.span) {
+                            Ok(p) => s.ports.push(p),
+                            Err(e) => {
+                                let err = ctx.error_at(item.span, e);
+                                ctx.soften(item, err)?;
+                            }
+                        },
+                        Value::Map(_) => match port_long(ctx, item, name) {
+                            Ok(p) => s.ports.push(p),
+                            Err(err) => {
+                                let culprit = err
+                                    .span
+                                    .and_then(|sp| {
+                                        item.as_map()?.iter().map(|(_, v)| v).find(|v| v.span == sp)
+                                    })
+                                    .unwrap_or(item);
+                                ctx.soften(culprit, err)?;
+                            }
+                        },
                         _ => {
                             return Err(ctx.error_at(
                                 item.span,
@@ -454,11 +599,21 @@ fn one_service(
                 }
             }
             "expose" => {
-                for item in string_list(ctx, v, &what)? {
-                    s.expose.push(
-                        ports::parse_expose(&item.value, item.span)
-                            .map_err(|e| ctx.error_at(item.span, e))?,
-                    );
+                let Some(items) = v.as_seq() else {
+                    return Err(ctx.error_at(
+                        v.span,
+                        format!("{what} must be a list, found {}", v.type_name()),
+                    ));
+                };
+                for item in items {
+                    let t = text(ctx, item, &what)?;
+                    match ports::parse_expose(&t.value, item.span) {
+                        Ok(e) => s.expose.push(e),
+                        Err(e) => {
+                            let err = ctx.error_at(item.span, e);
+                            ctx.soften(item, err)?;
+                        }
+                    }
                 }
             }
             "command" => s.command = command(ctx, v, &what)?,
@@ -494,7 +649,10 @@ fn one_service(
             if *required {
                 ctx.warn(
                     WarningKind::MissingEnvFile,
-                    format!("service {name:?}: env_file {} not found", path.value.display()),
+                    format!(
+                        "service {name:?}: env_file {} not found",
+                        path.value.display()
+                    ),
                     Some(path.span),
                 );
             }
@@ -515,7 +673,9 @@ fn one_service(
     }
     s.env_files = env_file_list.into_iter().map(|(p, _)| p).collect();
     s.active = s.profiles.is_empty()
-        || active_profiles.iter().any(|p| p == "*" || s.profiles.contains(p));
+        || active_profiles
+            .iter()
+            .any(|p| p == "*" || s.profiles.contains(p));
     let facts = match &s.build {
         Some(b) => read_dockerfile(ctx, name, b, build_inline, project_dir)?,
         None => None,
@@ -528,7 +688,13 @@ fn one_service(
 
 type Built = (Vec<Service>, Vec<(String, Node)>);
 
-pub(super) fn services(ctx: &mut Ctx<'_>, merged: &Node, env: &Env, checks: Checks, project_dir: &Path) -> LoadResult<Built> {
+pub(super) fn services(
+    ctx: &mut Ctx<'_>,
+    merged: &Node,
+    env: &Env,
+    checks: Checks,
+    project_dir: &Path,
+) -> LoadResult<Built> {
     let mut active: Vec<String> = ctx.opts.profiles.clone();
     if active.is_empty()
         && let Some(p) = env.get("COMPOSE_PROFILES")
@@ -552,7 +718,10 @@ pub(super) fn services(ctx: &mut Ctx<'_>, merged: &Node, env: &Env, checks: Chec
         if !(v.is_null() || v.as_map().is_some()) {
             return Err(ctx.error_at(
                 v.span,
-                format!("service {name:?} must be a mapping, found {}", v.type_name()),
+                format!(
+                    "service {name:?} must be a mapping, found {}",
+                    v.type_name()
+                ),
             ));
         }
         out.push(one_service(ctx, &name, k, v, &active, project_dir)?);
@@ -570,7 +739,10 @@ fn check_dependencies(ctx: &Ctx<'_>, services: &[Service]) -> LoadResult<()> {
             if !services.iter().any(|o| o.name == d.service) {
                 return Err(ctx.error_at(
                     d.span,
-                    format!("service {:?} depends on undefined service {:?}", s.name, d.service),
+                    format!(
+                        "service {:?} depends on undefined service {:?}",
+                        s.name, d.service
+                    ),
                 ));
             }
         }

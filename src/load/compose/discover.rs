@@ -43,9 +43,17 @@ pub(super) fn compose_files(opts: &LoadOptions, env: &Env) -> LoadResult<Vec<Pat
     let start = paths::absolute(&opts.cwd, Path::new("."));
     let mut dir = Some(start.as_path());
     while let Some(d) = dir {
-        if let Some(main) = DEFAULT_NAMES.iter().map(|n| d.join(n)).find(|p| p.is_file()) {
+        if let Some(main) = DEFAULT_NAMES
+            .iter()
+            .map(|n| d.join(n))
+            .find(|p| p.is_file())
+        {
             let mut files = vec![main];
-            if let Some(over) = OVERRIDE_NAMES.iter().map(|n| d.join(n)).find(|p| p.is_file()) {
+            if let Some(over) = OVERRIDE_NAMES
+                .iter()
+                .map(|n| d.join(n))
+                .find(|p| p.is_file())
+            {
                 files.push(over);
             }
             return Ok(files);

@@ -55,7 +55,10 @@ mod tests {
         assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
         assert_eq!(parse_duration("2.5s"), Some(Duration::from_millis(2500)));
         assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
-        assert_eq!(parse_duration("1h5m30s20ms"), Some(Duration::from_millis(3_930_020)));
+        assert_eq!(
+            parse_duration("1h5m30s20ms"),
+            Some(Duration::from_millis(3_930_020))
+        );
         assert_eq!(parse_duration("0"), Some(Duration::ZERO));
         assert_eq!(parse_duration("10"), None);
         assert_eq!(parse_duration("ten seconds"), None);

@@ -51,7 +51,10 @@ fn parse_test(ctx: &Ctx<'_>, node: &Node) -> LoadResult<HealthTest> {
                 if i.as_str().is_none() {
                     return Err(ctx.error_at(
                         i.span,
-                        format!("healthcheck.test entries must be strings, found {}", i.type_name()),
+                        format!(
+                            "healthcheck.test entries must be strings, found {}",
+                            i.type_name()
+                        ),
                     ));
                 }
             }
@@ -73,7 +76,10 @@ fn parse_test(ctx: &Ctx<'_>, node: &Node) -> LoadResult<HealthTest> {
         }
         _ => Err(ctx.error_at(
             node.span,
-            format!("healthcheck.test must be a string or a list, found {}", node.type_name()),
+            format!(
+                "healthcheck.test must be a string or a list, found {}",
+                node.type_name()
+            ),
         )),
     }
 }
@@ -87,7 +93,7 @@ pub(super) fn parse_bool(ctx: &Ctx<'_>, node: &Node, what: &str) -> LoadResult<b
 }
 
 /// Reads the `healthcheck:` mapping of a service.
-pub(super) fn parse(ctx: &Ctx<'_>, node: &Node) -> LoadResult<ComposeCheck> {
+pub(super) fn parse(ctx: &mut Ctx<'_>, node: &Node) -> LoadResult<ComposeCheck> {
     let mut out = ComposeCheck {
         span: node.span,
         ..Default::default()
@@ -106,42 +112,56 @@ pub(super) fn parse(ctx: &Ctx<'_>, node: &Node) -> LoadResult<ComposeCheck> {
         if v.is_null() {
             continue;
         }
-        let duration = |field: &str| -> LoadResult<Result<Spanned<Duration>, Spanned<String>>> {
-            let Some(text) = v.as_str() else {
-                return Err(ctx.error_at(
-                    v.span,
-                    format!("healthcheck.{field} must be a duration, found {}", v.type_name()),
-                ));
-            };
-            Ok(match parse_duration(text) {
-                Some(d) => Ok(Spanned::new(d, v.span)),
-                None => Err(Spanned::new(text.to_string(), v.span)),
-            })
-        };
         match key {
             "test" => out.test = Some(parse_test(ctx, v)?),
-            "disable" => out.disable = Some(parse_bool(ctx, v, "healthcheck.disable")?),
+            "disable" => match parse_bool(ctx, v, "healthcheck.disable") {
+                Ok(b) => out.disable = Some(b),
+                Err(e) => ctx.soften(v, e)?,
+            },
             "interval" | "timeout" | "start_period" | "start_interval" => {
+                let Some(text) = v.as_str() else {
+                    return Err(ctx.error_at(
+                        v.span,
+                        format!(
+                            "healthcheck.{key} must be a duration, found {}",
+                            v.type_name()
+                        ),
+                    ));
+                };
                 let slot = match key {
                     "interval" => &mut out.interval,
                     "timeout" => &mut out.timeout,
                     "start_period" => &mut out.start_period,
                     _ => &mut out.start_interval,
                 };
-                match duration(key)? {
-                    Ok(d) => *slot = Some(d),
-                    Err(text) => out.invalid_durations.push((key.to_string(), text)),
+                match parse_duration(text) {
+                    Some(d) => *slot = Some(Spanned::new(d, v.span)),
+                    None => {
+                        let err = ctx.error_at(
+                            v.span,
+                            format!("healthcheck.{key}: invalid duration {text:?}"),
+                        );
+                        if ctx.soften(v, err).is_err() {
+                            out.invalid_durations
+                                .push((key.to_string(), Spanned::new(text.to_string(), v.span)));
+                        }
+                    }
                 }
             }
             "retries" => {
                 let text = v.as_str().unwrap_or_default().trim();
-                let n: u32 = text.parse().map_err(|_| {
-                    ctx.error_at(
-                        v.span,
-                        format!("healthcheck.retries must be a non-negative integer, found {text:?}"),
-                    )
-                })?;
-                out.retries = Some(Spanned::new(n, v.span));
+                match text.parse::<u32>() {
+                    Ok(n) => out.retries = Some(Spanned::new(n, v.span)),
+                    Err(_) => {
+                        let err = ctx.error_at(
+                            v.span,
+                            format!(
+                                "healthcheck.retries must be a non-negative integer, found {text:?}"
+                            ),
+                        );
+                        ctx.soften(v, err)?;
+                    }
+                }
             }
             k if k.starts_with("x-") => {}
             other => {

@@ -2,9 +2,9 @@
 //! before any type is decided: `retries: ${N}` is a number only once `N` is substituted.
 
 use super::{Ctx, Env};
+use crate::load::LoadResult;
 use crate::load::interpolate::interpolate;
 use crate::load::yaml::{Node, Value};
-use crate::load::LoadResult;
 use crate::model::{HostVar, WarningKind};
 use crate::span::{Span, line_col};
 
@@ -29,7 +29,10 @@ pub(super) fn interpolate_tree(
             let span = node.span;
             let lookup = |k: &str| env.get(k);
             let done = interpolate(&s.text, &lookup).map_err(|e| {
-                let at = locate(file_text, span, &s.text, e.offset, 1);
+                // Point at the text from the error on (usually the `$`), found in the source.
+                let from = s.text.get(e.offset..).unwrap_or_default();
+                let piece: String = from.chars().take(2).collect();
+                let at = locate(file_text, span, &piece, 0, piece.len());
                 ctx.error_at(at, format!("invalid interpolation: {}", e.message))
             })?;
             let mut vars = Vec::new();
@@ -54,9 +57,14 @@ pub(super) fn interpolate_tree(
                 };
                 ctx.warn(
                     WarningKind::RequiredVariableUnset,
-                    format!("required variable {name} is not set{why}; linting with an empty value"),
+                    format!(
+                        "required variable {name} is not set{why}; linting with an empty value"
+                    ),
                     Some(at),
                 );
+            }
+            if done.vars.iter().any(|v| !v.set) {
+                ctx.unset_scalars.insert((span.file, span.start));
             }
             s.text = done.value;
             if !vars.is_empty() {

@@ -82,10 +82,14 @@ fn rule_for(rel: &[String]) -> Rule {
     let r: Vec<&str> = rel.iter().map(String::as_str).collect();
     match r.as_slice() {
         ["command"] | ["entrypoint"] | ["healthcheck", "test"] => Rule::Replace,
-        ["environment"] | ["labels"] | ["annotations"] | ["sysctls"] | ["build", "args"]
-        | ["build", "labels"] | ["build", "additional_contexts"] | ["deploy", "labels"] => {
-            Rule::KeyValue
-        }
+        ["environment"]
+        | ["labels"]
+        | ["annotations"]
+        | ["sysctls"]
+        | ["build", "args"]
+        | ["build", "labels"]
+        | ["build", "additional_contexts"]
+        | ["deploy", "labels"] => Rule::KeyValue,
         ["depends_on"] | ["networks"] => Rule::NamedMap,
         ["build"] => Rule::Build,
         _ => Rule::Default,
@@ -217,6 +221,8 @@ fn merge_maps(
         let key = k.as_str().unwrap_or_default().to_string();
         let pos = base.iter().position(|(bk, _)| bk.as_str() == Some(&key));
         match pos {
+            // A value the loader filled in (build context `.`) never replaces a written one.
+            Some(_) if v.tag.as_deref() == Some(paths::DEFAULT_TAG) => {}
             Some(i) if !key.starts_with("x-") => {
                 let (_, old) = base.remove(i);
                 rel.push(key);
@@ -320,6 +326,17 @@ fn merge_services(base: Node, over: Node) -> Node {
     map_node(acc, span)
 }
 
+/// Applies the per-field de-duplication to every service of a merged project.
+pub(crate) fn finish(mut doc: Node) -> Node {
+    if let Some(services) = services_mut(&mut doc) {
+        for (_, svc) in services.iter_mut() {
+            let taken = std::mem::replace(svc, map_node(Vec::new(), Span::default()));
+            *svc = unique_service(strip_resets(taken));
+        }
+    }
+    doc
+}
+
 /// compose-go `EnforceUnicity`: the later of two entries with the same key replaces the
 /// earlier one in place.
 fn unique_service(mut svc: Node) -> Node {
@@ -356,7 +373,8 @@ fn unique_service(mut svc: Node) -> Node {
 }
 
 fn plain_key(n: &Node) -> String {
-    n.as_str().map_or_else(|| format!("{:?}", n.span), str::to_string)
+    n.as_str()
+        .map_or_else(|| format!("{:?}", n.span), str::to_string)
 }
 
 fn port_key(n: &Node) -> String {
@@ -488,10 +506,7 @@ fn resolve_extends(
                 }
             }
             let Some(service) = ext.get("service") else {
-                return Err(ctx.error_at(
-                    ext.span,
-                    format!("extends.{name}.service is required"),
-                ));
+                return Err(ctx.error_at(ext.span, format!("extends.{name}.service is required")));
             };
             let Some(s) = service.as_str() else {
                 return Err(ctx.error_at(service.span, "extends.service must be a string"));
@@ -510,7 +525,10 @@ fn resolve_extends(
         _ => {
             return Err(ctx.error_at(
                 ext.span,
-                format!("extends must be a string or a mapping, found {}", ext.type_name()),
+                format!(
+                    "extends must be a string or a mapping, found {}",
+                    ext.type_name()
+                ),
             ));
         }
     };
@@ -522,15 +540,19 @@ fn resolve_extends(
                 chain.pop();
                 return Err(ctx.error_at(
                     span,
-                    format!("cannot extend service {name:?}: {} not found", path.display()),
+                    format!(
+                        "cannot extend service {name:?}: {} not found",
+                        path.display()
+                    ),
                 ));
             }
             let other_wd = path.parent().map(Path::to_path_buf).unwrap_or_default();
             let docs = ctx.read_compose(&path, env, &other_wd, false)?;
+            // Tags stay until this file's own `extends` are applied.
             let mut merged: Option<Node> = None;
             for doc in docs {
                 merged = Some(match merged {
-                    None => strip_resets(doc),
+                    None => doc,
                     Some(b) => merge_top(b, doc),
                 });
             }
@@ -578,10 +600,7 @@ fn resolve_extends(
     if let Value::Map(m) = &mut merged.value {
         m.retain(|(k, _)| k.as_str() != Some("extends"));
     }
-    if let Some(slot) = services
-        .iter_mut()
-        .find(|(k, _)| k.as_str() == Some(name))
-    {
+    if let Some(slot) = services.iter_mut().find(|(k, _)| k.as_str() == Some(name)) {
         slot.1 = merged.clone();
     }
     Ok(merged)
@@ -644,7 +663,10 @@ pub(crate) fn apply_includes(
             _ => {
                 return Err(ctx.error_at(
                     item.span,
-                    format!("an include entry must be a string or a mapping, found {}", item.type_name()),
+                    format!(
+                        "an include entry must be a string or a mapping, found {}",
+                        item.type_name()
+                    ),
                 ));
             }
         };
@@ -653,7 +675,8 @@ pub(crate) fn apply_includes(
             let text = p.as_str().unwrap_or_default();
             let abs = paths::absolute(wd, Path::new(text));
             if stack.contains(&abs) {
-                let mut cycle: Vec<String> = stack.iter().map(|s| s.display().to_string()).collect();
+                let mut cycle: Vec<String> =
+                    stack.iter().map(|s| s.display().to_string()).collect();
                 cycle.push(abs.display().to_string());
                 return Err(ctx.error_at(
                     p.span,
@@ -661,10 +684,9 @@ pub(crate) fn apply_includes(
                 ));
             }
             if !abs.exists() {
-                return Err(ctx.error_at(
-                    p.span,
-                    format!("included file {} not found", abs.display()),
-                ));
+                return Err(
+                    ctx.error_at(p.span, format!("included file {} not found", abs.display()))
+                );
             }
             files.push(abs);
         }
@@ -745,7 +767,10 @@ fn string_list(ctx: &Ctx<'_>, node: &Node, what: &str) -> LoadResult<Vec<Node>> 
         }
         _ => Err(ctx.error_at(
             node.span,
-            format!("{what} must be a string or a list, found {}", node.type_name()),
+            format!(
+                "{what} must be a string or a list, found {}",
+                node.type_name()
+            ),
         )),
     }
 }

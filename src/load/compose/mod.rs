@@ -15,7 +15,7 @@ mod merge;
 mod paths;
 mod ports;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::model::{HostVar, LoadWarning, Project, WarningKind};
@@ -128,6 +128,10 @@ pub(crate) struct Ctx<'a> {
     pub(crate) compose_files: Vec<FileId>,
     /// Host variables substituted into each scalar, keyed by the scalar's file and start.
     pub(crate) host_vars: HashMap<(FileId, u32), Vec<HostVar>>,
+    /// Scalars into which an unset variable was substituted. A value such a scalar makes
+    /// invalid (`ports: ["${PORT}:80"]` without `.env`) is skipped with a warning: CI rarely
+    /// has the deploy's variables, and the rest of the file is still worth linting.
+    pub(crate) unset_scalars: HashSet<(FileId, u32)>,
     process_env: Env,
     budget: Budget,
 }
@@ -144,6 +148,7 @@ impl<'a> Ctx<'a> {
             warnings: Vec::new(),
             compose_files: Vec::new(),
             host_vars: HashMap::new(),
+            unset_scalars: HashSet::new(),
             process_env,
             budget: Budget::default(),
         }
@@ -160,6 +165,27 @@ impl<'a> Ctx<'a> {
                 message,
                 span,
             });
+        }
+    }
+
+    /// Turns an error about `node` into a warning when an unset variable made the value
+    /// invalid; the caller then skips the value.
+    pub(crate) fn soften(&mut self, node: &Node, err: Box<LoadError>) -> LoadResult<()> {
+        if self
+            .unset_scalars
+            .contains(&(node.span.file, node.span.start))
+        {
+            self.warn(
+                WarningKind::UnsetVariable,
+                format!(
+                    "{} (an unset variable made this value empty or invalid; it is ignored)",
+                    err.message
+                ),
+                Some(node.span),
+            );
+            Ok(())
+        } else {
+            Err(err)
         }
     }
 
@@ -244,10 +270,7 @@ impl<'a> Ctx<'a> {
             } else {
                 e.to_string()
             };
-            Box::new(LoadError::file(
-                path,
-                format!("{}: {why}", path.display()),
-            ))
+            Box::new(LoadError::file(path, format!("{}: {why}", path.display())))
         })?;
         if meta.is_dir() {
             return Err(Box::new(LoadError::file(
@@ -265,9 +288,8 @@ impl<'a> Ctx<'a> {
                 ),
             )));
         }
-        let bytes = std::fs::read(path).map_err(|e| {
-            Box::new(LoadError::file(path, format!("{}: {e}", path.display())))
-        })?;
+        let bytes = std::fs::read(path)
+            .map_err(|e| Box::new(LoadError::file(path, format!("{}: {e}", path.display()))))?;
         let text = String::from_utf8(bytes).map_err(|e| {
             let at = e.utf8_error().valid_up_to();
             let valid = String::from_utf8_lossy(&e.as_bytes()[..at]).into_owned();
@@ -382,12 +404,12 @@ impl<'a> Ctx<'a> {
             include_stack.pop();
         }
         let _ = root;
-        Ok(acc.unwrap_or_else(|| Node {
+        Ok(merge::finish(acc.unwrap_or_else(|| Node {
             value: Value::Map(Vec::new()),
             span: Span::default(),
             via: None,
             tag: None,
-        }))
+        })))
     }
 
     fn project_name(&self, merged: &Node, env: &Env, project_dir: &Path) -> LoadResult<String> {
@@ -395,7 +417,10 @@ impl<'a> Ctx<'a> {
             (n.clone(), None)
         } else if let Some(n) = env.get("COMPOSE_PROJECT_NAME").filter(|n| !n.is_empty()) {
             (n, None)
-        } else if let Some(n) = merged.get("name").filter(|n| n.as_str().is_some_and(|s| !s.is_empty())) {
+        } else if let Some(n) = merged
+            .get("name")
+            .filter(|n| n.as_str().is_some_and(|s| !s.is_empty()))
+        {
             (n.as_str().unwrap_or_default().to_string(), Some(n.span))
         } else {
             let base = project_dir
@@ -431,7 +456,11 @@ fn offset_of(text: &str, line: usize, col: usize) -> usize {
     let mut offset = 0;
     for (i, l) in text.split_inclusive('\n').enumerate() {
         if i + 1 == line {
-            let within: usize = l.chars().take(col.saturating_sub(1)).map(char::len_utf8).sum();
+            let within: usize = l
+                .chars()
+                .take(col.saturating_sub(1))
+                .map(char::len_utf8)
+                .sum();
             return offset + within;
         }
         offset += l.len();

@@ -4,7 +4,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use crate::load::yaml::{Node, Value};
+use crate::load::yaml::{Node, Scalar, Value};
 
 /// `base.join(p)`, lexically normalized (`.` and `..` removed), as compose does.
 pub(crate) fn absolute(base: &Path, p: &Path) -> PathBuf {
@@ -32,6 +32,10 @@ pub(crate) fn absolute(base: &Path, p: &Path) -> PathBuf {
 pub(crate) fn is_remote(s: &str) -> bool {
     s.contains("://") || s.starts_with("git@") || s.starts_with("github.com/")
 }
+
+/// Tag of a value the loader supplied (a build's default context): merging never lets it
+/// replace a value a file wrote.
+pub(crate) const DEFAULT_TAG: &str = "~default";
 
 fn set_path(node: &mut Node, wd: &Path) {
     if let Value::Scalar(s) = &mut node.value
@@ -67,10 +71,31 @@ pub(super) fn resolve(doc: &mut Node, wd: &Path) {
 
 fn resolve_service(svc: &mut Node, wd: &Path) {
     if let Some(build) = map_entry(svc, "build") {
-        match &build.value {
+        match &mut build.value {
             Value::Scalar(_) => set_path(build, wd),
-            Value::Map(_) => {
-                if let Some(ctx) = map_entry(build, "context") {
+            Value::Map(entries) => {
+                if !entries.iter().any(|(k, _)| k.as_str() == Some("context")) {
+                    let span = build.span;
+                    let key = Node {
+                        value: Value::Scalar(Scalar {
+                            text: "context".into(),
+                            quoted: false,
+                        }),
+                        span,
+                        via: None,
+                        tag: None,
+                    };
+                    let value = Node {
+                        value: Value::Scalar(Scalar {
+                            text: wd.display().to_string(),
+                            quoted: true,
+                        }),
+                        span,
+                        via: None,
+                        tag: Some(DEFAULT_TAG.to_string()),
+                    };
+                    entries.push((key, value));
+                } else if let Some(ctx) = map_entry(build, "context") {
                     set_path(ctx, wd);
                 }
             }

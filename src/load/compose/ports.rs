@@ -9,7 +9,9 @@ fn protocol(text: &str) -> Result<Protocol, String> {
         "tcp" | "" => Ok(Protocol::Tcp),
         "udp" => Ok(Protocol::Udp),
         "sctp" => Ok(Protocol::Sctp),
-        other => Err(format!("invalid protocol {other:?} (expected tcp, udp or sctp)")),
+        other => Err(format!(
+            "invalid protocol {other:?} (expected tcp, udp or sctp)"
+        )),
     }
 }
 
@@ -68,7 +70,11 @@ pub(super) fn parse_short(text: &str, span: Span) -> Result<Port, String> {
         _ => {
             // IPv6 without brackets: everything before the last two parts.
             let n = parts.len();
-            (Some(parts[..n - 2].join(":")), Some(parts[n - 2]), parts[n - 1])
+            (
+                Some(parts[..n - 2].join(":")),
+                Some(parts[n - 2]),
+                parts[n - 1],
+            )
         }
     };
     let (target, target_end) =
