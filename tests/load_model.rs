@@ -133,6 +133,51 @@ fn unset_variable_in_test_is_recorded_unset() {
     let test = svc(&p, "web").healthcheck.test.clone().unwrap();
     assert_eq!(test.host_vars[0].name, "PORT");
     assert!(!test.host_vars[0].set);
+    let unset: Vec<_> = p
+        .warnings
+        .iter()
+        .filter(|w| w.kind == WarningKind::UnsetVariable)
+        .map(|w| w.message.as_str())
+        .collect();
+    assert!(
+        unset.iter().any(|m| m.contains("variable PORT ")),
+        "{unset:?}"
+    );
+    // A default stands in for the value: nothing to warn about.
+    assert!(!unset.iter().any(|m| m.contains("MISSING")), "{unset:?}");
+    assert!(!unset.iter().any(|m| m.contains("INTERVAL")), "{unset:?}");
+}
+
+#[test]
+fn values_an_unset_variable_made_invalid_are_skipped_with_a_warning() {
+    let p = load_ok(&opts("unset-vars", &["compose.yaml"], &[]));
+    let web = svc(&p, "web");
+    assert_eq!(web.ports.len(), 1);
+    assert_eq!(web.ports[0].target, 80);
+    assert!(web.expose.is_empty());
+    assert!(web.healthcheck.retries.is_none());
+    assert!(web.healthcheck.interval.is_none());
+    // A duration written wrong, not caused by a variable, is kept for the rules.
+    assert_eq!(web.healthcheck.invalid_durations.len(), 1);
+    assert_eq!(web.healthcheck.invalid_durations[0].1.value, "10 sec");
+    let unset = p
+        .warnings
+        .iter()
+        .filter(|w| w.kind == WarningKind::UnsetVariable)
+        .count();
+    assert!(unset >= 4, "{:?}", p.warnings);
+    // With the variables set, the same file has them all.
+    let env = [
+        ("PORT", "9000"),
+        ("EXPOSE", "53"),
+        ("RETRIES", "2"),
+        ("INTERVAL", "5s"),
+    ];
+    let p = load_ok(&opts("unset-vars", &["compose.yaml"], &env));
+    let web = svc(&p, "web");
+    assert_eq!(web.ports.len(), 2);
+    assert_eq!(web.expose.len(), 1);
+    assert_eq!(web.healthcheck.retries.as_ref().unwrap().value, 2);
 }
 
 #[test]

@@ -39,6 +39,19 @@ pub(super) fn interpolate_tree(
             for var in &done.vars {
                 let piece = s.text.get(var.range.clone()).unwrap_or_default();
                 let at = locate(file_text, span, piece, 0, piece.len());
+                // compose warns only when nothing stands in for the value: `$NAME`, `${NAME}`.
+                let bare =
+                    piece == format!("${}", var.name) || piece == format!("${{{}}}", var.name);
+                if !var.set && bare {
+                    ctx.warn(
+                        WarningKind::UnsetVariable,
+                        format!(
+                            "variable {} is not set; substituting an empty string",
+                            var.name
+                        ),
+                        Some(at),
+                    );
+                }
                 vars.push(HostVar {
                     name: var.name.clone(),
                     set: var.set,
