@@ -208,6 +208,16 @@ fn several_files_merge_by_compose_rules() {
     let p = load_ok(&opts("multi-file", &["compose.yaml", "override.yaml"], &[]));
     assert_eq!(p.name, "multi_file");
     assert_eq!(p.compose_files.len(), 2);
+    assert!(
+        p.sources
+            .path(p.compose_files[0])
+            .ends_with("multi-file/compose.yaml")
+    );
+    assert!(
+        p.sources
+            .path(p.compose_files[1])
+            .ends_with("multi-file/override.yaml")
+    );
     let web = svc(&p, "web");
     assert_eq!(web.image.as_ref().unwrap().value, "nginx:1.27");
     // command is replaced, and a string becomes the shell form.
@@ -262,6 +272,12 @@ fn extends_same_file_and_other_file() {
 #[test]
 fn include_imports_services_with_their_env_file() {
     let p = load_ok(&opts("include", &["compose.yaml"], &[]));
+    assert_eq!(p.compose_files.len(), 3);
+    assert!(
+        p.sources
+            .path(p.compose_files[0])
+            .ends_with("include/compose.yaml")
+    );
     let names: Vec<_> = p.services.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names.len(), 3, "{names:?}");
     assert_eq!(

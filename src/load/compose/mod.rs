@@ -86,6 +86,14 @@ pub fn load_detailed(opts: &LoadOptions, checks: Checks) -> LoadResult<Loaded> {
         compose_files,
         ..
     } = ctx;
+    // `-f` files first, in order; then the files they pulled in, in the order read.
+    let mut ordered: Vec<FileId> = files.iter().filter_map(|f| sources.find(f)).collect();
+    for id in compose_files {
+        if !ordered.contains(&id) {
+            ordered.push(id);
+        }
+    }
+    let compose_files = ordered;
     let raw = services.1;
     Ok(Loaded {
         project: Project {
