@@ -235,3 +235,108 @@ pub(super) fn effective(
     }
     hc
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secs(n: u64, line: u32) -> Spanned<Duration> {
+        Spanned::new(
+            Duration::from_secs(n),
+            Span {
+                line,
+                ..Span::default()
+            },
+        )
+    }
+
+    fn image_check() -> ImageFacts {
+        ImageFacts {
+            healthcheck: Some(HealthCheck {
+                origin: Origin::Dockerfile,
+                test: Some(HealthTest {
+                    form: TestForm::CmdShell(Spanned::new(
+                        "curl -f localhost".into(),
+                        Span::default(),
+                    )),
+                    ..Default::default()
+                }),
+                interval: Some(secs(30, 1)),
+                timeout: Some(secs(3, 1)),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn timings_only_keep_the_image_test() {
+        let compose = ComposeCheck {
+            interval: Some(secs(5, 9)),
+            ..Default::default()
+        };
+        let hc = effective(Some(compose), Some(&image_check()), false);
+        assert_eq!(hc.origin, Origin::Dockerfile);
+        assert!(
+            matches!(&hc.test.as_ref().unwrap().form, TestForm::CmdShell(s) if s.value.starts_with("curl"))
+        );
+        assert_eq!(hc.interval.as_ref().unwrap().value, Duration::from_secs(5));
+        assert_eq!(hc.interval.as_ref().unwrap().span.line, 9);
+        assert_eq!(hc.timeout.as_ref().unwrap().value, Duration::from_secs(3));
+        assert!(hc.is_active());
+    }
+
+    #[test]
+    fn compose_test_wins_and_inherits_unset_timings() {
+        let compose = ComposeCheck {
+            test: Some(HealthTest {
+                form: TestForm::Cmd(vec![Spanned::new("true".into(), Span::default())]),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let hc = effective(Some(compose), Some(&image_check()), false);
+        assert_eq!(hc.origin, Origin::Compose);
+        assert!(matches!(hc.test.as_ref().unwrap().form, TestForm::Cmd(_)));
+        assert_eq!(hc.timeout.as_ref().unwrap().value, Duration::from_secs(3));
+    }
+
+    #[test]
+    fn disable_turns_off_the_image_check() {
+        let compose = ComposeCheck {
+            disable: Some(true),
+            ..Default::default()
+        };
+        let hc = effective(Some(compose), Some(&image_check()), false);
+        assert!(hc.disabled);
+        assert!(!hc.is_active());
+        assert_eq!(hc.origin, Origin::Compose);
+        let none = ComposeCheck {
+            test: Some(HealthTest::default()),
+            ..Default::default()
+        };
+        let hc = effective(Some(none), Some(&image_check()), false);
+        assert!(hc.disabled && !hc.is_active());
+    }
+
+    #[test]
+    fn origins_without_a_compose_test() {
+        assert_eq!(
+            effective(None, Some(&image_check()), false).origin,
+            Origin::Dockerfile
+        );
+        assert_eq!(effective(None, None, true).origin, Origin::Image);
+        assert_eq!(
+            effective(None, Some(&ImageFacts::default()), false).origin,
+            Origin::None
+        );
+        assert_eq!(effective(None, None, false).origin, Origin::None);
+        let timings = ComposeCheck {
+            retries: Some(Spanned::new(2, Span::default())),
+            ..Default::default()
+        };
+        let hc = effective(Some(timings), None, true);
+        assert_eq!(hc.origin, Origin::Image);
+        assert_eq!(hc.retries.as_ref().unwrap().value, 2);
+    }
+}
