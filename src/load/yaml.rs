@@ -3,6 +3,10 @@
 //! rather than in a serde layer because serde loses spans inside untagged enums and drops the
 //! compose tags `!reset` / `!override`.
 
+use std::collections::{HashMap, HashSet};
+
+use serde_saphyr::granit_parser as gp;
+
 use crate::span::{FileId, Span};
 
 /// One YAML node. Scalars stay text: compose interpolates strings before it casts them, so the
@@ -139,10 +143,6 @@ pub fn parse(text: &str, file: FileId, budget: Budget) -> Result<Vec<Node>, Yaml
     Ok(builder.docs)
 }
 
-use std::collections::HashMap;
-
-use serde_saphyr::granit_parser as gp;
-
 /// A finished node with what alias expansion needs to know about it before copying it.
 #[derive(Clone)]
 struct Built {
@@ -258,13 +258,10 @@ impl Builder<'_> {
                 // An empty document (`---` alone) still is a document: it holds null.
                 let root = self.root.take().unwrap_or(Node {
                     value: Value::Null,
-                    span: Span::new(
-                        self.file,
-                        span.start as usize,
-                        span.start as usize,
-                        span.line as usize,
-                        span.col as usize,
-                    ),
+                    span: Span {
+                        end: span.start,
+                        ..span
+                    },
                     via: None,
                     tag: None,
                 });
@@ -525,9 +522,8 @@ fn resolve_map(items: Vec<Node>) -> Result<Vec<(Node, Node)>, YamlError> {
     if !has_merge {
         return Ok(entries);
     }
-    let explicit: std::collections::HashSet<String> =
-        explicit.into_keys().map(str::to_string).collect();
-    let mut merged: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let explicit: HashSet<String> = explicit.into_keys().map(str::to_string).collect();
+    let mut merged: HashSet<String> = std::collections::HashSet::new();
     let mut out = Vec::with_capacity(entries.len());
     for (k, v) in entries {
         if !is_merge_key(&k) {
