@@ -81,6 +81,12 @@ const INVALID_FOR_COMPOSE: &[(&str, &str, &str)] = &[
         "\"exclude_from_hc\" is not allowed",
     ),
     (
+        "coollabsio__coolify__templates__compose__dify.yaml",
+        "a Coolify template: an awk script in a command holds `${[A-Za-z_]...}`, which compose's \
+         interpolation refuses (\"Invalid template\"); it needs `$${`",
+        "invalid interpolation",
+    ),
+    (
         "coollabsio__coolify__templates__compose__forgejo-with-runner.yaml",
         "`environment` is a multi-line plain string, which the schema rejects",
         "environment must be a mapping or a list",
