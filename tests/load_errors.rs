@@ -601,3 +601,28 @@ fn second_file_errors_point_at_the_second_file() {
     assert!(err.path.unwrap().ends_with("override.yaml"));
     assert_eq!((span.line, span.col), (4, 9));
 }
+
+#[test]
+fn two_includes_defining_one_service_differently() {
+    expect_error_in(
+        &[
+            ("compose.yaml", "include:\n  - a.yaml\n  - b.yaml\n"),
+            ("a.yaml", "services:\n  db:\n    image: postgres:15\n"),
+            ("b.yaml", "services:\n  db:\n    image: postgres:16\n"),
+        ],
+        "b.yaml",
+        2,
+        3,
+        "conflicts",
+    );
+}
+
+#[test]
+fn project_name_that_normalizes_to_nothing() {
+    expect_error(
+        "name: \"--__\"\nservices:\n  web:\n    image: x\n",
+        1,
+        7,
+        "must not be empty",
+    );
+}

@@ -498,3 +498,32 @@ fn every_read_file_is_in_the_sources() {
     assert!(paths.iter().any(|p| p.ends_with("common/base.yaml")));
     assert!(paths.iter().any(|p| p.ends_with("common/app.env")));
 }
+
+#[test]
+fn project_name_sources_in_order() {
+    let mut o = opts(
+        "multi-file",
+        &["compose.yaml"],
+        &[("COMPOSE_PROJECT_NAME", "From_Env")],
+    );
+    assert_eq!(load_ok(&o).name, "from_env");
+    o.project_name = Some("Cli.Name".into());
+    assert_eq!(load_ok(&o).name, "cliname");
+    let o = opts("profiles", &["compose.yaml"], &[]);
+    assert_eq!(load_ok(&o).name, "profiles");
+}
+
+#[test]
+fn project_directory_option_moves_the_dotenv() {
+    let mut o = opts("dotenv", &["compose.yaml"], &[]);
+    o.project_directory = Some(dir("profiles"));
+    let p = load_ok(&o);
+    assert_eq!(p.dir, dir("profiles"));
+    // No `.env` there: TAG is unset.
+    assert_eq!(svc(&p, "web").image.as_ref().unwrap().value, "nginx:");
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w.kind == WarningKind::UnsetVariable)
+    );
+}
