@@ -110,3 +110,32 @@ fn merge_keys_of_a_real_file_resolve() {
     }
     assert!(merged > 50, "only {merged} merged entries");
 }
+
+fn env_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("readable corpus directory") {
+        let path = entry.expect("directory entry").path();
+        let name = path.file_name().unwrap().to_string_lossy();
+        if path.is_dir() {
+            env_files(&path, out);
+        } else if name == ".env" || name.ends_with(".env") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn every_compose_go_env_file_parses() {
+    let Some(corpus) = common::corpus_dir() else {
+        return;
+    };
+    let mut files = Vec::new();
+    env_files(&corpus.join("compose-go"), &mut files);
+    assert!(files.len() >= 5, "only {} .env files", files.len());
+    for path in files {
+        let text = std::fs::read_to_string(&path).expect("UTF-8 .env file");
+        let vars = healthlint::load::dotenv::parse(&text, &|_| None)
+            .unwrap_or_else(|e| panic!("{}:{e}", path.display()));
+        assert!(!vars.is_empty(), "{} has no variables", path.display());
+        assert!(vars.iter().all(|(k, _)| !k.is_empty()));
+    }
+}
