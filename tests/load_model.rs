@@ -527,3 +527,22 @@ fn project_directory_option_moves_the_dotenv() {
             .any(|w| w.kind == WarningKind::UnsetVariable)
     );
 }
+
+#[test]
+fn each_use_of_a_variable_has_its_own_span() {
+    let p = load_ok(&opts("interpolation", &["compose.yaml"], &[("PORT", "81")]));
+    let test = svc(&p, "twice").healthcheck.test.clone().unwrap();
+    match &test.form {
+        TestForm::CmdShell(s) => {
+            assert_eq!(
+                s.value,
+                "nc -z 127.0.0.1 81 && nc -z 127.0.0.1 81 && echo $HOME"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    let texts: Vec<String> = test.host_vars.iter().map(|v| text_at(&p, v.span)).collect();
+    assert_eq!(texts, ["$PORT", "${PORT:-80}"]);
+    assert!(test.host_vars[0].span.start < test.host_vars[1].span.start);
+    assert_eq!(test.host_vars[0].span.line, 22);
+}

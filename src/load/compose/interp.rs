@@ -32,13 +32,19 @@ pub(super) fn interpolate_tree(
                 // Point at the text from the error on (usually the `$`), found in the source.
                 let from = s.text.get(e.offset..).unwrap_or_default();
                 let piece: String = from.chars().take(2).collect();
-                let at = locate(file_text, span, &piece, 0, piece.len());
+                let at = locate(file_text, span, &piece, 0);
                 ctx.error_at(at, format!("invalid interpolation: {}", e.message))
             })?;
             let mut vars = Vec::new();
+            // Uses come in input order; each is searched after the previous one, so a
+            // variable written twice gets two places.
+            let mut from = 0;
             for var in &done.vars {
                 let piece = s.text.get(var.range.clone()).unwrap_or_default();
-                let at = locate(file_text, span, piece, 0, piece.len());
+                let at = locate(file_text, span, piece, from);
+                if at != span {
+                    from = (at.start - span.start) as usize + 1;
+                }
                 // compose warns only when nothing stands in for the value: `$NAME`, `${NAME}`.
                 let bare =
                     piece == format!("${}", var.name) || piece == format!("${{{}}}", var.name);
@@ -89,28 +95,17 @@ pub(super) fn interpolate_tree(
     Ok(())
 }
 
-/// The span of `piece` (or of byte `offset` of the scalar) in the file. Scalars may be quoted
-/// or folded, so the text is searched in the scalar's source rather than offset blindly.
-fn locate(file_text: &str, scalar: Span, piece: &str, offset: usize, len: usize) -> Span {
-    let start = scalar.start as usize;
+/// The span of `piece` in the file, searched in the scalar's source: scalars may be quoted or
+/// folded, so offsets into the parsed text do not map to the file. Falls back to the scalar.
+fn locate(file_text: &str, scalar: Span, piece: &str, from: usize) -> Span {
+    let start = scalar.start as usize + from;
     let end = (scalar.end as usize).min(file_text.len());
     let source = file_text.get(start..end).unwrap_or_default();
-    let found = if piece.is_empty() {
-        // An error offset: exact for plain scalars, the scalar start otherwise.
-        if source.len() >= offset && source.is_char_boundary(offset) {
-            Some(offset)
-        } else {
-            None
-        }
-    } else {
-        source.find(piece)
-    };
-    match found {
+    match source.find(piece).filter(|_| !piece.is_empty()) {
         Some(rel) => {
             let s = start + rel;
-            let e = (s + len.max(1)).min(end.max(s));
             let (line, col) = line_col(file_text, s);
-            Span::new(scalar.file, s, e, line, col)
+            Span::new(scalar.file, s, s + piece.len(), line, col)
         }
         None => scalar,
     }
