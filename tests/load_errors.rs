@@ -626,3 +626,88 @@ fn project_name_that_normalizes_to_nothing() {
         "must not be empty",
     );
 }
+
+/// Loads `text` and returns how long it took; the loader must stay near-linear.
+fn timed_load(
+    text: &str,
+) -> (
+    Result<healthlint::model::Project, Box<LoadError>>,
+    std::time::Duration,
+) {
+    let dir = scratch(&[("compose.yaml", text.as_bytes())]);
+    let start = std::time::Instant::now();
+    let r = load_in(&dir, &["compose.yaml"]);
+    (r, start.elapsed())
+}
+
+#[test]
+fn many_services_and_a_long_dependency_chain_stay_fast() {
+    let n = 20_000;
+    let mut text = String::from("services:\n");
+    for i in 0..n {
+        text.push_str(&format!(
+            "  s{i}:\n    image: x\n    depends_on: [s{}]\n",
+            i + 1
+        ));
+    }
+    text.push_str(&format!("  s{n}:\n    image: x\n"));
+    let (r, took) = timed_load(&text);
+    let p = r.unwrap_or_else(|e| panic!("{}", e.message));
+    assert_eq!(p.services.len(), n + 1);
+    assert!(took < std::time::Duration::from_secs(20), "took {took:?}");
+    // Closing the chain into a loop is found, without exhausting the stack.
+    let looped = text.replace(
+        &format!("  s{n}:\n    image: x\n"),
+        &format!("  s{n}:\n    image: x\n    depends_on: [s0]\n"),
+    );
+    let (r, _) = timed_load(&looped);
+    let Err(err) = r else {
+        panic!("a dependency cycle loaded");
+    };
+    assert!(
+        err.message
+            .contains("dependency cycle detected: s0 -> s1 -> s2"),
+        "{}",
+        &err.message[..200.min(err.message.len())]
+    );
+}
+
+#[test]
+fn long_lists_are_deduplicated_in_linear_time() {
+    let n = 50_000;
+    let mut text = String::from("services:\n  web:\n    image: x\n    ports:\n");
+    for i in 0..n {
+        text.push_str(&format!("      - \"{}:80\"\n", 1 + i % 60_000));
+    }
+    text.push_str("    environment:\n");
+    for i in 0..n {
+        text.push_str(&format!("      - K{}={i}\n", i % 1000));
+    }
+    let (r, took) = timed_load(&text);
+    let p = r.unwrap_or_else(|e| panic!("{}", e.message));
+    let web = p.service("web").unwrap();
+    assert_eq!(web.ports.len(), n);
+    assert_eq!(web.environment.len(), 1000);
+    assert_eq!(web.env("K0").unwrap().value.as_deref(), Some("49000"));
+    assert!(took < std::time::Duration::from_secs(20), "took {took:?}");
+}
+
+#[test]
+fn extends_chain_depth_is_bounded() {
+    // Listed from the end of the chain, so resolving the first service walks all of it.
+    let mut text = String::from("services:\n");
+    for i in (1..200).rev() {
+        text.push_str(&format!("  s{i}:\n    extends: s{}\n", i - 1));
+    }
+    text.push_str("  s0:\n    image: x\n");
+    let (r, _) = timed_load(&text);
+    let Err(err) = r else {
+        panic!("a chain of 200 extends loaded");
+    };
+    assert!(
+        err.message.contains("extends chain is deeper than"),
+        "{}",
+        err.message
+    );
+    assert!(err.span.is_some());
+}

@@ -1,6 +1,7 @@
 //! From the merged tree to the model: every field typed, checked and spanned, the Dockerfile
 //! of `build:` read, and the effective health check worked out.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::{Checks, Ctx, Env, healthcheck, paths, ports};
@@ -644,6 +645,14 @@ fn one_service(
         }
     }
     // env_file values first: `environment` wins over them, a later file over an earlier one.
+    let mut env_index: HashMap<String, usize> = HashMap::new();
+    let mut set_env = |env: &mut Vec<EnvVar>, var: EnvVar| match env_index.get(&var.key) {
+        Some(&i) => env[i] = var,
+        None => {
+            env_index.insert(var.key.clone(), env.len());
+            env.push(var);
+        }
+    };
     for (path, required) in &env_file_list {
         if !path.value.is_file() {
             if *required {
@@ -659,17 +668,16 @@ fn one_service(
             continue;
         }
         for (key, value) in ctx.dotenv_pairs(&path.value)? {
-            s.environment.retain(|e| e.key != key);
-            s.environment.push(EnvVar {
+            let var = EnvVar {
                 key,
                 value: Some(value),
                 span: path.span,
-            });
+            };
+            set_env(&mut s.environment, var);
         }
     }
     for (key, value, span) in explicit_env {
-        s.environment.retain(|e| e.key != key);
-        s.environment.push(EnvVar { key, value, span });
+        set_env(&mut s.environment, EnvVar { key, value, span });
     }
     s.env_files = env_file_list.into_iter().map(|(p, _)| p).collect();
     s.active = s.profiles.is_empty()
@@ -734,9 +742,14 @@ pub(super) fn services(
 }
 
 fn check_dependencies(ctx: &Ctx<'_>, services: &[Service]) -> LoadResult<()> {
+    let index: HashMap<&str, usize> = services
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.name.as_str(), i))
+        .collect();
     for s in services {
         for d in &s.depends_on {
-            if !services.iter().any(|o| o.name == d.service) {
+            if !index.contains_key(d.service.as_str()) {
                 return Err(ctx.error_at(
                     d.span,
                     format!(
@@ -747,38 +760,51 @@ fn check_dependencies(ctx: &Ctx<'_>, services: &[Service]) -> LoadResult<()> {
             }
         }
     }
-    // Depth-first search; the path to the first repeated service is the cycle.
-    fn visit<'s>(
-        ctx: &Ctx<'_>,
-        services: &'s [Service],
-        at: &'s Service,
-        path: &mut Vec<&'s str>,
-        done: &mut Vec<&'s str>,
-    ) -> LoadResult<()> {
-        if done.contains(&at.name.as_str()) {
-            return Ok(());
+    // Iterative depth-first search (a chain of thousands of services must not exhaust the
+    // stack); the path back to a service still on it is the cycle.
+    const NEW: u8 = 0;
+    const ON_PATH: u8 = 1;
+    const DONE: u8 = 2;
+    let mut state = vec![NEW; services.len()];
+    for root in 0..services.len() {
+        if state[root] != NEW {
+            continue;
         }
-        path.push(&at.name);
-        for d in &at.depends_on {
-            if let Some(i) = path.iter().position(|p| *p == d.service) {
-                let mut cycle: Vec<&str> = path[i..].to_vec();
-                cycle.push(&d.service);
-                return Err(ctx.error_at(
-                    d.span,
-                    format!("dependency cycle detected: {}", cycle.join(" -> ")),
-                ));
+        // (service, next dependency to look at)
+        let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
+        state[root] = ON_PATH;
+        while let Some(&mut (at, ref mut next)) = stack.last_mut() {
+            let deps = &services[at].depends_on;
+            if *next == deps.len() {
+                state[at] = DONE;
+                stack.pop();
+                continue;
             }
-            if let Some(next) = services.iter().find(|o| o.name == d.service) {
-                visit(ctx, services, next, path, done)?;
+            let d = &deps[*next];
+            *next += 1;
+            let Some(&to) = index.get(d.service.as_str()) else {
+                continue;
+            };
+            match state[to] {
+                NEW => {
+                    state[to] = ON_PATH;
+                    stack.push((to, 0));
+                }
+                ON_PATH => {
+                    let from = stack.iter().position(|(s, _)| *s == to).unwrap_or(0);
+                    let mut cycle: Vec<&str> = stack[from..]
+                        .iter()
+                        .map(|(s, _)| services[*s].name.as_str())
+                        .collect();
+                    cycle.push(&d.service);
+                    return Err(ctx.error_at(
+                        d.span,
+                        format!("dependency cycle detected: {}", cycle.join(" -> ")),
+                    ));
+                }
+                _ => {}
             }
         }
-        path.pop();
-        done.push(&at.name);
-        Ok(())
-    }
-    let mut done = Vec::new();
-    for s in services {
-        visit(ctx, services, s, &mut Vec::new(), &mut done)?;
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! sequences append, a few paths have their own rule, `!reset` removes and `!override`
 //! replaces. Duplicates left by appending are removed per field afterwards.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::{Ctx, Env, paths};
@@ -101,6 +102,7 @@ fn key_value_map(node: Node) -> Node {
     match node.value {
         Value::Seq(items) => {
             let mut entries: Vec<(Node, Node)> = Vec::new();
+            let mut index: HashMap<String, usize> = HashMap::new();
             for item in items {
                 let span = item.span;
                 let tag = item.tag.clone();
@@ -121,9 +123,13 @@ fn key_value_map(node: Node) -> Node {
                     },
                 };
                 value.tag = tag;
-                let key = scalar(k, span);
-                entries.retain(|(ek, _)| ek.as_str() != key.as_str());
-                entries.push((key, value));
+                match index.get(&k) {
+                    Some(&i) => entries[i].1 = value,
+                    None => {
+                        index.insert(k.clone(), entries.len());
+                        entries.push((scalar(k, span), value));
+                    }
+                }
             }
             map_node(entries, node.span)
         }
@@ -213,36 +219,69 @@ fn merge_at(base: Node, over: Node, rel: &mut Vec<String>) -> Option<Node> {
 }
 
 fn merge_maps(
-    mut base: Vec<(Node, Node)>,
+    base: Vec<(Node, Node)>,
     over: Vec<(Node, Node)>,
     rel: &mut Vec<String>,
 ) -> Vec<(Node, Node)> {
+    merge_keyed(
+        base,
+        over,
+        |key, old, new| {
+            if new.tag.as_deref() == Some(paths::DEFAULT_TAG) {
+                // A value the loader filled in (build context) never replaces a written one.
+                Some(old)
+            } else if key.starts_with("x-") {
+                Some(strip_resets(new))
+            } else {
+                rel.push(key.to_string());
+                let merged = merge_at(old, new, rel);
+                rel.pop();
+                merged
+            }
+        },
+        |new| (!is_reset(&new)).then(|| strip_resets(new)),
+    )
+}
+
+/// Merges two mappings by key in linear time (files can be large; merging must not be
+/// quadratic). `merge` combines a key present on both sides (`None` drops it); `add` takes a
+/// key only `over` has (`None` skips it). Keys keep their first position.
+fn merge_keyed(
+    base: Vec<(Node, Node)>,
+    over: Vec<(Node, Node)>,
+    mut merge: impl FnMut(&str, Node, Node) -> Option<Node>,
+    mut add: impl FnMut(Node) -> Option<Node>,
+) -> Vec<(Node, Node)> {
+    let mut index: HashMap<String, usize> = HashMap::with_capacity(base.len() + over.len());
+    let mut slots: Vec<Option<(Node, Node)>> = Vec::with_capacity(base.len() + over.len());
+    for (k, v) in base {
+        let key = k.as_str().unwrap_or_default().to_string();
+        match index.get(&key) {
+            Some(&i) => slots[i] = Some((k, v)),
+            None => {
+                index.insert(key, slots.len());
+                slots.push(Some((k, v)));
+            }
+        }
+    }
     for (k, v) in over {
         let key = k.as_str().unwrap_or_default().to_string();
-        let pos = base.iter().position(|(bk, _)| bk.as_str() == Some(&key));
-        match pos {
-            // A value the loader filled in (build context `.`) never replaces a written one.
-            Some(_) if v.tag.as_deref() == Some(paths::DEFAULT_TAG) => {}
-            Some(i) if !key.starts_with("x-") => {
-                let (_, old) = base.remove(i);
-                rel.push(key);
-                let merged = merge_at(old, v, rel);
-                rel.pop();
-                if let Some(m) = merged {
-                    base.insert(i, (k, m));
-                }
-            }
+        match index.get(&key).copied() {
             Some(i) => {
-                base[i] = (k, strip_resets(v));
+                slots[i] = match slots[i].take() {
+                    Some((_, old)) => merge(&key, old, v).map(|m| (k, m)),
+                    None => add(v).map(|n| (k, n)),
+                };
             }
             None => {
-                if !is_reset(&v) {
-                    base.push((k, strip_resets(v)));
+                if let Some(n) = add(v) {
+                    index.insert(key, slots.len());
+                    slots.push(Some((k, n)));
                 }
             }
         }
     }
-    base
+    slots.into_iter().flatten().collect()
 }
 
 /// One service merged over another (later `-f` file, or `extends`).
@@ -297,33 +336,30 @@ pub(crate) fn merge_top(base: Node, over: Node) -> Node {
 
 fn merge_services(base: Node, over: Node) -> Node {
     let span = base.span;
-    let mut acc = match base.value {
+    let acc = match base.value {
         Value::Map(m) => m,
         _ => Vec::new(),
     };
-    if let Value::Map(entries) = over.value {
-        for (k, v) in entries {
-            let pos = acc.iter().position(|(ak, _)| ak.as_str() == k.as_str());
-            match pos {
-                Some(i) => {
-                    let (_, old) = acc.remove(i);
-                    if let Some(m) = merge_service(old, v) {
-                        acc.insert(i, (k, m));
-                    }
-                }
-                None if !is_reset(&v) => {
-                    let v = if v.is_null() {
-                        map_node(Vec::new(), v.span)
-                    } else {
-                        v
-                    };
-                    acc.push((k, unique_service(strip_resets(v))));
-                }
-                None => {}
+    let Value::Map(entries) = over.value else {
+        return map_node(acc, span);
+    };
+    let merged = merge_keyed(
+        acc,
+        entries,
+        |_, old, new| merge_service(old, new),
+        |new| {
+            if is_reset(&new) {
+                return None;
             }
-        }
-    }
-    map_node(acc, span)
+            let new = if new.is_null() {
+                map_node(Vec::new(), new.span)
+            } else {
+                new
+            };
+            Some(unique_service(strip_resets(new)))
+        },
+    );
+    map_node(merged, span)
 }
 
 /// Applies the per-field de-duplication to every service of a merged project.
@@ -355,13 +391,13 @@ fn unique_service(mut svc: Node) -> Node {
         };
         if let Value::Seq(items) = &mut v.value {
             let mut out: Vec<Node> = Vec::new();
-            let mut keys: Vec<String> = Vec::new();
+            let mut keys: HashMap<String, usize> = HashMap::new();
             for item in items.drain(..) {
                 let key = indexer(&item);
-                match keys.iter().position(|k| *k == key) {
-                    Some(j) => out[j] = item,
+                match keys.get(&key) {
+                    Some(&j) => out[j] = item,
                     None => {
-                        keys.push(key);
+                        keys.insert(key, out.len());
                         out.push(item);
                     }
                 }
@@ -448,21 +484,42 @@ pub(crate) fn apply_extends(
     let Some(services) = services_mut(doc) else {
         return Ok(());
     };
-    let names: Vec<String> = services
+    let index = name_index(services);
+    let extending: Vec<String> = services
         .iter()
+        .filter(|(_, v)| v.get("extends").is_some())
         .filter_map(|(k, _)| k.as_str().map(str::to_string))
         .collect();
     let mut chain = Vec::new();
-    for name in names {
-        resolve_extends(ctx, services, &name, file, env, &mut chain, wd)?;
+    let mut cache = HashMap::new();
+    for name in extending {
+        resolve_extends(
+            ctx, services, &index, &name, file, env, &mut chain, wd, &mut cache,
+        )?;
     }
     Ok(())
 }
 
-fn find<'n>(services: &'n [(Node, Node)], name: &str) -> Option<&'n Node> {
+/// Longest `extends` chain followed; deeper chains are refused rather than recursed into.
+const MAX_EXTENDS_DEPTH: usize = 64;
+
+/// Service name to position. Resolving `extends` replaces values in place, so it stays valid.
+fn name_index(services: &[(Node, Node)]) -> HashMap<String, usize> {
     services
         .iter()
-        .find(|(k, _)| k.as_str() == Some(name))
+        .enumerate()
+        .filter_map(|(i, (k, _))| k.as_str().map(|n| (n.to_string(), i)))
+        .collect()
+}
+
+fn find<'n>(
+    services: &'n [(Node, Node)],
+    index: &HashMap<String, usize>,
+    name: &str,
+) -> Option<&'n Node> {
+    index
+        .get(name)
+        .and_then(|&i| services.get(i))
         .map(|(_, v)| v)
 }
 
@@ -470,18 +527,26 @@ fn find<'n>(services: &'n [(Node, Node)], name: &str) -> Option<&'n Node> {
 fn resolve_extends(
     ctx: &mut Ctx<'_>,
     services: &mut Vec<(Node, Node)>,
+    index: &HashMap<String, usize>,
     name: &str,
     file: &Path,
     env: &Env,
     chain: &mut Vec<(PathBuf, String)>,
     wd: &Path,
+    cache: &mut HashMap<PathBuf, Node>,
 ) -> LoadResult<Node> {
-    let Some(svc) = find(services, name).cloned() else {
+    let Some(svc) = find(services, index, name).cloned() else {
         return Ok(map_node(Vec::new(), Span::default()));
     };
     let Some(ext) = svc.get("extends").cloned() else {
         return Ok(svc);
     };
+    if chain.len() >= MAX_EXTENDS_DEPTH {
+        return Err(ctx.error_at(
+            ext.span,
+            format!("extends chain is deeper than {MAX_EXTENDS_DEPTH} services"),
+        ));
+    }
     let here = (file.to_path_buf(), name.to_string());
     if chain.contains(&here) {
         let mut path: Vec<String> = chain.iter().map(|(_, n)| n.clone()).collect();
@@ -547,47 +612,63 @@ fn resolve_extends(
                 ));
             }
             let other_wd = path.parent().map(Path::to_path_buf).unwrap_or_default();
-            let docs = ctx.read_compose(&path, env, &other_wd, false)?;
-            // Tags stay until this file's own `extends` are applied.
-            let mut merged: Option<Node> = None;
-            for doc in docs {
-                merged = Some(match merged {
-                    None => doc,
-                    Some(b) => merge_top(b, doc),
-                });
-            }
-            let mut doc = merged.unwrap_or_else(|| map_node(Vec::new(), Span::default()));
+            // Each extended file is read once per document; the entry is taken out while in
+            // use and put back with the services it resolved.
+            let mut doc = match cache.remove(&path) {
+                Some(doc) => doc,
+                None => {
+                    let docs = ctx.read_compose(&path, env, &other_wd, false)?;
+                    // Tags stay until this file's own `extends` are applied.
+                    let mut merged: Option<Node> = None;
+                    for doc in docs {
+                        merged = Some(match merged {
+                            None => doc,
+                            Some(b) => merge_top(b, doc),
+                        });
+                    }
+                    merged.unwrap_or_else(|| map_node(Vec::new(), Span::default()))
+                }
+            };
+            let not_found = || {
+                format!(
+                    "cannot extend service {name:?}: service {base_name:?} not found in {}",
+                    path.display()
+                )
+            };
             let Some(others) = services_mut(&mut doc) else {
                 chain.pop();
-                return Err(ctx.error_at(
-                    base_name_span,
-                    format!(
-                        "cannot extend service {name:?}: service {base_name:?} not found in {}",
-                        path.display()
-                    ),
-                ));
+                return Err(ctx.error_at(base_name_span, not_found()));
             };
-            if find(others, &base_name).is_none() {
+            let other_index = name_index(others);
+            if find(others, &other_index, &base_name).is_none() {
                 chain.pop();
-                return Err(ctx.error_at(
-                    base_name_span,
-                    format!(
-                        "cannot extend service {name:?}: service {base_name:?} not found in {}",
-                        path.display()
-                    ),
-                ));
+                return Err(ctx.error_at(base_name_span, not_found()));
             }
-            resolve_extends(ctx, others, &base_name, &path, env, chain, &other_wd)?
+            let resolved = resolve_extends(
+                ctx,
+                others,
+                &other_index,
+                &base_name,
+                &path,
+                env,
+                chain,
+                &other_wd,
+                cache,
+            );
+            cache.insert(path.clone(), doc);
+            resolved?
         }
         None => {
-            if find(services, &base_name).is_none() {
+            if find(services, index, &base_name).is_none() {
                 chain.pop();
                 return Err(ctx.error_at(
                     base_name_span,
                     format!("cannot extend service {name:?}: service {base_name:?} not found"),
                 ));
             }
-            resolve_extends(ctx, services, &base_name, file, env, chain, wd)?
+            resolve_extends(
+                ctx, services, index, &base_name, file, env, chain, wd, cache,
+            )?
         }
     };
     chain.pop();

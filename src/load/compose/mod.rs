@@ -140,6 +140,8 @@ pub(crate) struct Ctx<'a> {
     /// invalid (`ports: ["${PORT}:80"]` without `.env`) is skipped with a warning: CI rarely
     /// has the deploy's variables, and the rest of the file is still worth linting.
     pub(crate) unset_scalars: HashSet<(FileId, u32)>,
+    /// Warnings already given (kind and message), so each is given once.
+    warned: HashSet<String>,
     process_env: Env,
     budget: Budget,
 }
@@ -157,17 +159,14 @@ impl<'a> Ctx<'a> {
             compose_files: Vec::new(),
             host_vars: HashMap::new(),
             unset_scalars: HashSet::new(),
+            warned: HashSet::new(),
             process_env,
             budget: Budget::default(),
         }
     }
 
     pub(crate) fn warn(&mut self, kind: WarningKind, message: String, span: Option<Span>) {
-        let dup = self
-            .warnings
-            .iter()
-            .any(|w| w.kind == kind && w.message == message);
-        if !dup {
+        if self.warned.insert(format!("{kind:?}\0{message}")) {
             self.warnings.push(LoadWarning {
                 kind,
                 message,
