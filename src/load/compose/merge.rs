@@ -239,7 +239,7 @@ fn merge_maps(
                 merged
             }
         },
-        |new| (!is_reset(&new)).then(|| strip_resets(new)),
+        |_, new| (!is_reset(&new)).then(|| strip_resets(new)),
     )
 }
 
@@ -250,7 +250,7 @@ fn merge_keyed(
     base: Vec<(Node, Node)>,
     over: Vec<(Node, Node)>,
     mut merge: impl FnMut(&str, Node, Node) -> Option<Node>,
-    mut add: impl FnMut(Node) -> Option<Node>,
+    mut add: impl FnMut(&str, Node) -> Option<Node>,
 ) -> Vec<(Node, Node)> {
     let mut index: HashMap<String, usize> = HashMap::with_capacity(base.len() + over.len());
     let mut slots: Vec<Option<(Node, Node)>> = Vec::with_capacity(base.len() + over.len());
@@ -270,11 +270,11 @@ fn merge_keyed(
             Some(i) => {
                 slots[i] = match slots[i].take() {
                     Some((_, old)) => merge(&key, old, v).map(|m| (k, m)),
-                    None => add(v).map(|n| (k, n)),
+                    None => add(&key, v).map(|n| (k, n)),
                 };
             }
             None => {
-                if let Some(n) = add(v) {
+                if let Some(n) = add(&key, v) {
                     index.insert(key, slots.len());
                     slots.push(Some((k, n)));
                 }
@@ -302,36 +302,31 @@ pub(crate) fn merge_service(base: Node, over: Node) -> Option<Node> {
 /// Merges a document over the project merged so far.
 pub(crate) fn merge_top(base: Node, over: Node) -> Node {
     let span = base.span;
-    let Value::Map(mut acc) = base.value else {
+    let Value::Map(acc) = base.value else {
         return strip_resets(over);
     };
     let Value::Map(entries) = over.value else {
         return map_node(acc, span);
     };
-    for (k, v) in entries {
-        let key = k.as_str().unwrap_or_default().to_string();
-        let pos = acc.iter().position(|(ak, _)| ak.as_str() == Some(&key));
-        if key == "services" {
-            let existing = match pos {
-                Some(i) => acc.remove(i).1,
-                None => map_node(Vec::new(), v.span),
-            };
-            let merged = merge_services(existing, v);
-            acc.insert(pos.unwrap_or(acc.len()), (k, merged));
-            continue;
-        }
-        match pos {
-            Some(i) => {
-                let (_, old) = acc.remove(i);
-                if let Some(m) = merge_at(old, v, &mut vec![format!("/{key}")]) {
-                    acc.insert(i, (k, m));
-                }
+    let merged = merge_keyed(
+        acc,
+        entries,
+        |key, old, new| {
+            if key == "services" {
+                Some(merge_services(old, new))
+            } else {
+                merge_at(old, new, &mut vec![format!("/{key}")])
             }
-            None if !is_reset(&v) => acc.push((k, strip_resets(v))),
-            None => {}
-        }
-    }
-    map_node(acc, span)
+        },
+        |key, new| {
+            if key == "services" {
+                Some(merge_services(map_node(Vec::new(), new.span), new))
+            } else {
+                (!is_reset(&new)).then(|| strip_resets(new))
+            }
+        },
+    );
+    map_node(merged, span)
 }
 
 fn merge_services(base: Node, over: Node) -> Node {
@@ -347,7 +342,7 @@ fn merge_services(base: Node, over: Node) -> Node {
         acc,
         entries,
         |_, old, new| merge_service(old, new),
-        |new| {
+        |_, new| {
             if is_reset(&new) {
                 return None;
             }
@@ -714,6 +709,7 @@ pub(crate) fn apply_includes(
         }
     };
     let mut imported: Vec<(Node, Node)> = Vec::new();
+    let mut imported_index: HashMap<String, usize> = HashMap::new();
     for item in items {
         let (paths_nodes, project_dir, env_files) = match &item.value {
             Value::Scalar(_) => (vec![item.clone()], None, Vec::new()),
@@ -798,27 +794,27 @@ pub(crate) fn apply_includes(
                 }
             }
         }
-        let sub = ctx.load_files(&files, &sub_env, &sub_wd, stack, false)?;
+        let sub = ctx.load_files(&files, &sub_env, &sub_wd, stack)?;
         let Some(sub_services) = sub.get("services").and_then(Node::as_map) else {
             continue;
         };
         for (k, v) in sub_services {
-            match imported
-                .iter()
-                .position(|(ik, _)| ik.as_str() == k.as_str())
-            {
-                Some(i) if !same(&imported[i].1, v) => {
+            let name = k.as_str().unwrap_or_default().to_string();
+            match imported_index.get(&name) {
+                Some(&i) if !same(&imported[i].1, v) => {
                     return Err(ctx.error_at(
                         k.span,
                         format!(
-                            "imported service {:?} conflicts with a service of the same name \
-                             imported by another include",
-                            k.as_str().unwrap_or_default()
+                            "imported service {name:?} conflicts with a service of the same name \
+                             imported by another include"
                         ),
                     ));
                 }
                 Some(_) => {}
-                None => imported.push((k.clone(), v.clone())),
+                None => {
+                    imported_index.insert(name, imported.len());
+                    imported.push((k.clone(), v.clone()));
+                }
             }
         }
     }
@@ -865,11 +861,11 @@ fn same(a: &Node, b: &Node) -> bool {
             x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q))
         }
         (Value::Map(x), Value::Map(y)) => {
+            let by_key: HashMap<Option<&str>, &Node> =
+                y.iter().map(|(k, v)| (k.as_str(), v)).collect();
             x.len() == y.len()
-                && x.iter().all(|(k, v)| {
-                    y.iter()
-                        .any(|(k2, v2)| k.as_str() == k2.as_str() && same(v, v2))
-                })
+                && x.iter()
+                    .all(|(k, v)| by_key.get(&k.as_str()).is_some_and(|v2| same(v, v2)))
         }
         _ => false,
     }

@@ -70,7 +70,7 @@ pub fn load_detailed(opts: &LoadOptions, checks: Checks) -> LoadResult<Loaded> {
     };
     let env = ctx.project_env(&project_dir)?;
     let mut stack = Vec::new();
-    let merged = ctx.load_files(&files, &env, &project_dir, &mut stack, true)?;
+    let merged = ctx.load_files(&files, &env, &project_dir, &mut stack)?;
     if merged.as_map().is_none_or(|m| m.is_empty()) {
         let first = files.first().cloned().unwrap_or_default();
         return Err(Box::new(LoadError::file(
@@ -394,7 +394,6 @@ impl<'a> Ctx<'a> {
         env: &Env,
         wd: &Path,
         include_stack: &mut Vec<PathBuf>,
-        root: bool,
     ) -> LoadResult<Node> {
         let mut acc: Option<Node> = None;
         for file in files {
@@ -410,7 +409,6 @@ impl<'a> Ctx<'a> {
             }
             include_stack.pop();
         }
-        let _ = root;
         Ok(merge::finish(acc.unwrap_or_else(|| Node {
             value: Value::Map(Vec::new()),
             span: Span::default(),
