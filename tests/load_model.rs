@@ -546,3 +546,16 @@ fn each_use_of_a_variable_has_its_own_span() {
     assert!(test.host_vars[0].span.start < test.host_vars[1].span.start);
     assert_eq!(test.host_vars[0].span.line, 22);
 }
+
+#[test]
+fn compose_file_from_the_dotenv() {
+    let o = LoadOptions {
+        cwd: dir("compose-file-env"),
+        ..Default::default()
+    };
+    let p = load_ok(&o);
+    assert_eq!(p.compose_files.len(), 2);
+    let app = svc(&p, "app");
+    assert_eq!(app.image.as_ref().unwrap().value, "app:3");
+    assert_eq!(app.user.as_ref().unwrap().value, "1000");
+}

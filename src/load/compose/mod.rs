@@ -59,7 +59,19 @@ pub fn load(opts: &LoadOptions) -> LoadResult<Project> {
 /// Loads a compose project and keeps each service's merged tree.
 pub fn load_detailed(opts: &LoadOptions, checks: Checks) -> LoadResult<Loaded> {
     let mut ctx = Ctx::new(opts);
-    let files = discover::compose_files(opts, &ctx.process_env)?;
+    // `COMPOSE_FILE` may come from the `.env` of the working (or given project) directory,
+    // read before the files are known, as compose-go's `WithDotEnv` does.
+    let mut discovery_env = ctx.process_env.clone();
+    if opts.files.is_empty() && opts.env_files.is_empty() {
+        let base = opts.project_directory.as_deref().unwrap_or(&opts.cwd);
+        let dotenv = paths::absolute(&opts.cwd, &base.join(".env"));
+        if dotenv.is_file() {
+            for (k, v) in ctx.dotenv_pairs(&dotenv)? {
+                discovery_env.set_if_absent(k, v);
+            }
+        }
+    }
+    let files = discover::compose_files(opts, &discovery_env)?;
     let project_dir = match &opts.project_directory {
         Some(d) => paths::absolute(&opts.cwd, d),
         None => files
