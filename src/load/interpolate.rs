@@ -22,6 +22,10 @@ pub struct Interpolated {
     /// `${NAME:?message}` / `${NAME?message}` whose condition failed: compose refuses to run,
     /// we substitute nothing and let a rule report it.
     pub required_missing: Vec<(String, String)>,
+    /// Offsets of `$` signs followed by neither a name, `{` nor `$` (as in `$1` or a trailing
+    /// `$`). We keep them literal; compose-go rejects the whole string as an invalid template,
+    /// so a rule can ask for `$$`.
+    pub lone_dollars: Vec<usize>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -136,6 +140,7 @@ impl State<'_> {
             }
             // A `$` before anything else (a space, a digit, the end) is just a dollar sign.
             _ => {
+                self.out.lone_dollars.push(start);
                 out.push('$');
                 Ok(start + 1)
             }
@@ -334,7 +339,13 @@ mod tests {
     #[test]
     fn lone_dollar_stays_literal() {
         assert_eq!(value("cost: 5$"), "cost: 5$");
-        assert_eq!(value("$ 1 $1 $-"), "$ 1 $1 $-");
+        let r = interpolate("$ 1 $1 $-", &env).unwrap();
+        assert_eq!(r.value, "$ 1 $1 $-");
+        assert_eq!(r.lone_dollars, [0, 4, 7]);
+        assert!(r.vars.is_empty());
+        let r = interpolate("$$1 ${A:-$}", &env).unwrap();
+        assert_eq!(r.value, "$1 $");
+        assert_eq!(r.lone_dollars, [9]);
     }
 
     #[test]

@@ -48,10 +48,19 @@ pub struct YamlError {
     pub related: Option<(Span, String)>,
 }
 
+impl std::fmt::Display for YamlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}", self.span.line, self.span.col, self.message)
+    }
+}
+
+impl std::error::Error for YamlError {}
+
 /// Limits that keep hostile input bounded in time and memory.
 #[derive(Clone, Copy, Debug)]
 pub struct Budget {
-    /// Nodes produced, counting every node an alias expands to.
+    /// Nodes produced, counting every node an alias expands to (and, for what an alias
+    /// copies, one more per 64 bytes of scalar text, so long aliased strings are bounded too).
     pub max_nodes: usize,
     pub max_depth: usize,
 }
@@ -216,7 +225,11 @@ impl Builder<'_> {
             .unwrap_or_else(|| char_to_byte(self.src, m.index()))
             .min(self.src.len());
         // One character wide, so a snippet renderer has something to underline.
-        let width = self.src[start..].chars().next().map_or(0, char::len_utf8);
+        let width = self
+            .src
+            .get(start..)
+            .and_then(|rest| rest.chars().next())
+            .map_or(0, char::len_utf8);
         let mut message = e.info();
         if message.is_empty() {
             message = "invalid YAML".to_string();
@@ -289,6 +302,11 @@ impl Builder<'_> {
                 let bytes = match &value {
                     Value::Scalar(s) => s.text.len(),
                     _ => 0,
+                };
+                // `key: !reset` has nothing to point at but its tag.
+                let span = match gspan.tag_span() {
+                    Some(tag_span) if span.is_empty() && tag.is_some() => self.span(&tag_span),
+                    _ => span,
                 };
                 let built = Built {
                     node: Node {
@@ -680,6 +698,8 @@ mod tests {
         let c = root.get("c").unwrap();
         assert!(c.is_null());
         assert_eq!(c.tag.as_deref(), Some("reset"));
+        // An empty tagged value is located at its tag.
+        assert_eq!((c.span.line, c.span.col, c.span.len()), (4, 4, 6));
         let d = root.get("d").unwrap();
         assert_eq!(
             d.value,
