@@ -711,3 +711,19 @@ fn extends_chain_depth_is_bounded() {
     );
     assert!(err.span.is_some());
 }
+
+#[test]
+fn errors_render_with_their_snippet() {
+    let dir = scratch(&[(
+        "compose.yaml",
+        b"services:\n  web:\n    image: x\n    ports:\n      - \"80:http\"\n",
+    )]);
+    let err = load_in(&dir, &["compose.yaml"]).expect_err("bad port");
+    let mut out = String::new();
+    miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+        .render_report(&mut out, err.as_ref())
+        .unwrap();
+    assert!(out.contains("compose.yaml:5:9"), "{out}");
+    assert!(out.contains("- \"80:http\""), "{out}");
+    assert!(out.contains("invalid port"), "{out}");
+}
