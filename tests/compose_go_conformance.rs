@@ -583,7 +583,10 @@ fn compose_go_cases() {
         let outcome = std::panic::catch_unwind(|| run_case(dir, &case))
             .unwrap_or_else(|_| Err("panicked".to_string()));
         match &outcome {
-            Ok(()) => println!("{case:<48} ok"),
+            Ok(()) => match deliberate_difference(&case) {
+                Some(why) => println!("{case:<48} ok (deliberate difference: {why})"),
+                None => println!("{case:<48} ok"),
+            },
             Err(e) => {
                 println!("{case:<48} FAIL {e}");
                 failures.push(case.clone());
