@@ -353,9 +353,18 @@ fn healthcheck_over_dockerfile() {
         app.healthcheck.interval.as_ref().unwrap().value,
         Duration::from_secs(5)
     );
+    // The Dockerfile side comes from the Dockerfile parser: with its HEALTHCHECK the test is
+    // inherited; without one, nothing we can see defines a test.
     if facts.healthcheck.is_some() {
         assert_eq!(app.healthcheck.origin, Origin::Dockerfile);
         assert!(app.healthcheck.test.is_some());
+        assert_eq!(
+            app.healthcheck.timeout.as_ref().unwrap().value,
+            Duration::from_secs(3)
+        );
+    } else {
+        assert_eq!(app.healthcheck.origin, Origin::None);
+        assert!(app.healthcheck.test.is_none());
     }
     let inline = svc(&p, "inline");
     assert!(inline.dockerfile.is_some());
@@ -364,9 +373,11 @@ fn healthcheck_over_dockerfile() {
     assert_eq!(image.healthcheck.origin, Origin::Image);
     assert!(image.dockerfile.is_none());
     let nothing = svc(&p, "nothing");
-    if nothing.dockerfile.as_ref().unwrap().healthcheck.is_none() {
-        assert_eq!(nothing.healthcheck.origin, Origin::None);
-    }
+    let expected = match nothing.dockerfile.as_ref().unwrap().healthcheck {
+        Some(_) => Origin::Dockerfile,
+        None => Origin::None,
+    };
+    assert_eq!(nothing.healthcheck.origin, expected);
 }
 
 #[test]
