@@ -134,9 +134,10 @@ fn resolve_service(svc: &mut Node, wd: &Path) {
         for item in items {
             match &mut item.value {
                 Value::Scalar(s) => {
+                    // `./data:/data` is a bind mount; `data:/data` names a volume; `~` is the
+                    // user's home, which compose expands and we leave as written.
                     if let Some((src, rest)) = s.text.split_once(':')
-                        && (src.starts_with('.') || src == "~" || src.starts_with("~/"))
-                        && !src.starts_with('~')
+                        && src.starts_with('.')
                     {
                         let abs = absolute(wd, Path::new(src));
                         s.text = format!("{}:{rest}", abs.display());
