@@ -570,3 +570,39 @@ fn compose_file_from_the_dotenv() {
     assert_eq!(app.image.as_ref().unwrap().value, "app:3");
     assert_eq!(app.user.as_ref().unwrap().value, "1000");
 }
+
+#[test]
+fn optional_and_profile_disabled_dependencies_are_warnings() {
+    let p = load_ok(&opts("dependencies", &["compose.yaml"], &[]));
+    let web = svc(&p, "web");
+    let conds: Vec<_> = web
+        .depends_on
+        .iter()
+        .map(|d| (d.service.as_str(), d.condition, d.required))
+        .collect();
+    assert_eq!(
+        conds,
+        [
+            ("db", Condition::ServiceHealthy, true),
+            ("metrics", Condition::ServiceStarted, false),
+            ("mailer", Condition::ServiceStarted, true),
+        ]
+    );
+    let messages: Vec<_> = p.warnings.iter().map(|w| w.message.as_str()).collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("optional dependency on undefined service \"metrics\"")),
+        "{messages:?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("\"mailer\", which the selected profiles leave out")),
+        "{messages:?}"
+    );
+    let mut o = opts("dependencies", &["compose.yaml"], &[]);
+    o.profiles = vec!["mail".into()];
+    let p = load_ok(&o);
+    assert!(!p.warnings.iter().any(|w| w.message.contains("leave out")));
+}

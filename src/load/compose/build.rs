@@ -741,7 +741,11 @@ pub(super) fn services(
     Ok((out, raw))
 }
 
-fn check_dependencies(ctx: &Ctx<'_>, services: &[Service]) -> LoadResult<()> {
+/// compose refuses a dependency on a service that does not exist; `required: false` makes it
+/// optional (compose only warns). A dependency switched off by the selected profiles makes
+/// `docker compose up` fail for that selection, which is a warning here: the file itself is
+/// fine under other profiles.
+fn check_dependencies(ctx: &mut Ctx<'_>, services: &[Service]) -> LoadResult<()> {
     let index: HashMap<&str, usize> = services
         .iter()
         .enumerate()
@@ -749,14 +753,34 @@ fn check_dependencies(ctx: &Ctx<'_>, services: &[Service]) -> LoadResult<()> {
         .collect();
     for s in services {
         for d in &s.depends_on {
-            if !index.contains_key(d.service.as_str()) {
-                return Err(ctx.error_at(
-                    d.span,
+            match index.get(d.service.as_str()) {
+                None if d.required => {
+                    return Err(ctx.error_at(
+                        d.span,
+                        format!(
+                            "service {:?} depends on undefined service {:?}",
+                            s.name, d.service
+                        ),
+                    ));
+                }
+                None => ctx.warn(
+                    WarningKind::Other,
                     format!(
-                        "service {:?} depends on undefined service {:?}",
+                        "service {:?} has an optional dependency on undefined service {:?}",
                         s.name, d.service
                     ),
-                ));
+                    Some(d.span),
+                ),
+                Some(&i) if s.active && !services[i].active && d.required => ctx.warn(
+                    WarningKind::Other,
+                    format!(
+                        "service {:?} depends on {:?}, which the selected profiles leave out; \
+                         docker compose up refuses this selection",
+                        s.name, d.service
+                    ),
+                    Some(d.span),
+                ),
+                Some(_) => {}
             }
         }
     }
