@@ -2,6 +2,7 @@
 //! Dockerfiles their `build:` points to, and produces the `Project` model. Missing side files
 //! (`.env`, `env_file`, build contexts) become warnings: CI rarely has what a deploy has.
 
+pub mod compose;
 pub mod dotenv;
 pub mod interpolate;
 pub mod yaml;
@@ -63,9 +64,5 @@ pub mod dockerfile;
 
 /// Loads the compose project the options describe (discovering the files when none are given).
 pub fn load(opts: &LoadOptions) -> LoadResult<crate::model::Project> {
-    let _ = opts;
-    Err(Box::new(LoadError::file(
-        &opts.cwd,
-        "the compose loader is not built yet",
-    )))
+    compose::load(opts)
 }
