@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod infer;
+pub mod live;
 pub mod load;
 pub mod model;
 pub mod pipeline;
