@@ -124,7 +124,7 @@ pub fn classify(outcome: &ExecOutcome) -> Cause {
     {
         return Cause::HttpStatus(code);
     }
-    if lower.contains("timed out") || lower.contains("timeout") {
+    if lower.contains("timed out") {
         return Cause::ProbeTimedOut;
     }
     Cause::Other
@@ -649,6 +649,20 @@ mod tests {
             Cause::HttpStatus(404)
         );
         assert_eq!(classify(&outcome(1, "")), Cause::Other);
+        assert_eq!(
+            classify(&outcome(
+                28,
+                "curl: (28) Operation timed out after 2001 milliseconds"
+            )),
+            Cause::ProbeTimedOut
+        );
+        assert_eq!(
+            classify(&outcome(
+                1,
+                "nc: invalid option -- 'z'\n\t-w SEC\tTimeout for connects"
+            )),
+            Cause::Other
+        );
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub struct Progress {
     mode: Mode,
     bars: Mutex<HashMap<String, ProgressBar>>,
     last: Mutex<HashMap<String, String>>,
+    labels: Mutex<HashMap<String, String>>,
 }
 
 impl Progress {
@@ -36,6 +37,7 @@ impl Progress {
             mode,
             bars: Mutex::new(HashMap::new()),
             last: Mutex::new(HashMap::new()),
+            labels: Mutex::new(HashMap::new()),
         }
     }
 
@@ -92,8 +94,8 @@ impl Progress {
                 }
             }
         }
-        if let Ok(mut l) = self.last.lock() {
-            l.insert(id.to_string(), status.to_string());
+        if let Ok(mut l) = self.labels.lock() {
+            l.insert(id.to_string(), label.to_string());
         }
     }
 
@@ -106,7 +108,15 @@ impl Progress {
             .unwrap_or(false);
         match &self.mode {
             Mode::Quiet => {}
-            Mode::Lines if changed => self.line(&format!("watch {id:.12}: {msg}")),
+            Mode::Lines if changed => {
+                let label = self
+                    .labels
+                    .lock()
+                    .ok()
+                    .and_then(|l| l.get(id).cloned())
+                    .unwrap_or_else(|| id.chars().take(12).collect());
+                self.line(&format!("watch {label}: {msg}"));
+            }
             Mode::Lines => {}
             Mode::Bars(_) => {
                 if let Some(bar) = self.bars.lock().ok().and_then(|b| b.get(id).cloned()) {

@@ -1,0 +1,542 @@
+//! `verify` against the real Docker Engine: each scenario runs containers built from the
+//! static busybox, labelled as a compose project, and compares healthlint's verdict after the
+//! watched cycles with the engine's own `State.Health.Status`.
+
+mod live_support;
+
+use std::time::{Duration, Instant};
+
+use healthlint::infer::ServiceKind;
+use healthlint::live::{self, Engine, LiveReport};
+use live_support::*;
+use serde_json::Value;
+
+/// The verdict healthlint reached and the engine's status, read together at the end.
+fn verdicts(o: &Value) -> (String, String) {
+    let w = &o["watch"];
+    (
+        w["status"].as_str().unwrap_or("?").to_string(),
+        w["engine_status"].as_str().unwrap_or("?").to_string(),
+    )
+}
+
+fn message<'a>(r: &'a LiveReport, rule: &str) -> &'a str {
+    r.findings
+        .iter()
+        .find(|f| f.rule == rule)
+        .map(|f| f.message.as_str())
+        .unwrap_or_else(|| panic!("no {rule} in {:#?}", r.findings))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthy_http_server_replicas_and_one_off() {
+    let Some(engine) = engine_or_skip().await else {
+        return;
+    };
+    let fx = Fixture::new(&engine);
+    let image = fx.image(true).await;
+    let test = ["CMD-SHELL", "wget -q -O- http://localhost:80/"];
+    let hc = health(&test, 1000, 2000, 2, 0);
+    let mut names = Vec::new();
+    for n in 1..=2 {
+        let mut spec =
+            Spec::new("web", &image, &["httpd", "-f", "-p", "80", "-h", "/www"]).health(hc.clone());
+        spec.number = n;
+        names.push(fx.run(spec).await);
+    }
+    // `docker compose run` containers are not part of the deployment.
+    let mut oneoff = Spec::new("web", &image, &["sleep", "600"]);
+    oneoff.oneoff = true;
+    let oneoff = fx.run(oneoff).await;
+
+    let a = analysis(
+        &fx.prefix,
+        vec![(service("web", Some(&test)), kind(ServiceKind::HttpServer))],
+    );
+    let r = live::verify(&engine, &args(&fx.prefix, None, false), &a)
+        .await
+        .expect("verify");
+    assert!(r.findings.is_empty(), "{:#?}", r.findings);
+    let obs = r.observations.as_array().unwrap();
+    assert_eq!(obs.len(), 2, "two replicas, one-off excluded: {obs:#?}");
+    assert!(obs.iter().all(|o| o["container"] != oneoff.as_str()));
+    for name in &names {
+        let o = observation(&r.observations, name);
+        assert_eq!(o["exec"]["exit_code"], 0);
+        assert!(o["exec"]["stdout"].as_str().unwrap().contains("ok"));
+        assert_eq!(o["check"]["argv"][0], "/bin/sh");
+        let ports: Vec<u64> = o["sockets"]["listen"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|l| l["port"].as_u64())
+            .collect();
+        assert!(ports.contains(&80), "{o:#}");
+        let (ours, engine_status) = verdicts(o);
+        assert_eq!(ours, "healthy");
+        assert_eq!(ours, engine_status);
+        assert!(o["watch"]["time_to_healthy_ms"].as_u64().is_some(), "{o:#}");
+        assert_eq!(fx.health_status(name).await, "healthy");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn founding_incident_client_with_http_check() {
+    let Some(engine) = engine_or_skip().await else {
+        return;
+    };
+    let fx = Fixture::new(&engine);
+    let image = fx.image(true).await;
+    let net = fx.network("net").await;
+    let gateway = fx
+        .run(
+            Spec::new(
+                "gateway",
+                &image,
+                &["nc", "-ll", "-p", "18789", "-e", "cat"],
+            )
+            .network(&net),
+        )
+        .await;
+    fx.wait_for(&gateway, Duration::from_secs(10), |i| {
+        i.state.as_ref().and_then(|s| s.running) == Some(true)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let test = ["CMD-SHELL", "wget -q -O- http://localhost:3000/health"];
+    let bot = fx
+        .run(
+            Spec::new(
+                "bot",
+                &image,
+                &["sh", "-c", "sleep 999999 | nc gateway 18789"],
+            )
+            .network(&net)
+            .health(health(&test, 1000, 2000, 2, 0)),
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let a = analysis(
+        &fx.prefix,
+        vec![
+            (service("bot", Some(&test)), kind(ServiceKind::HttpServer)),
+            (service("gateway", None), kind(ServiceKind::TcpServer)),
+        ],
+    );
+    let r = live::verify(&engine, &args(&fx.prefix, None, false), &a)
+        .await
+        .expect("verify");
+    let rules = rules_for(&r, "bot");
+    for rule in ["HLV01", "HLV03", "HLV05", "HLV06"] {
+        assert!(rules.contains(&rule), "{rule} missing: {:#?}", r.findings);
+    }
+    let refused = message(&r, "HLV03");
+    assert!(refused.contains("port 3000"), "{refused}");
+    assert!(refused.contains("listens on no port"), "{refused}");
+    assert!(refused.contains(&gateway), "the peer is named: {refused}");
+    assert!(refused.contains(":18789"), "{refused}");
+    assert!(message(&r, "HLV05").contains("client"));
+    assert!(rules_for(&r, "gateway").is_empty(), "{:#?}", r.findings);
+
+    let o = observation(&r.observations, &bot);
+    assert_eq!(o["exec"]["exit_code"], 1);
+    assert!(
+        o["exec"]["stderr"]
+            .as_str()
+            .unwrap()
+            .contains("Connection refused"),
+        "{o:#}"
+    );
+    assert_eq!(o["sockets"]["listen"].as_array().unwrap().len(), 0, "{o:#}");
+    let est = &o["sockets"]["established"][0];
+    assert_eq!(est["peer_port"], 18789);
+    assert_eq!(est["peer"], format!("gateway/{gateway}"));
+    let (ours, engine_status) = verdicts(o);
+    assert_eq!(ours, "unhealthy");
+    assert_eq!(ours, engine_status);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_tool_is_hlv02() {
+    let Some(engine) = engine_or_skip().await else {
+        return;
+    };
+    let fx = Fixture::new(&engine);
+    let image = fx.image(true).await;
+    let test = ["CMD-SHELL", "curl -fsS http://localhost:80/"];
+    let web = fx
+        .run(
+            Spec::new("web", &image, &["httpd", "-f", "-p", "80", "-h", "/www"])
+                .health(health(&test, 1000, 2000, 2, 0)),
+        )
+        .await;
+    let a = analysis(
+        &fx.prefix,
+        vec![(service("web", Some(&test)), kind(ServiceKind::HttpServer))],
+    );
+    let r = live::verify(&engine, &args(&fx.prefix, None, false), &a)
+        .await
+        .expect("verify");
+    let rules = rules_for(&r, "web");
+    assert!(rules.contains(&"HLV02"), "{:#?}", r.findings);
+    assert!(!rules.contains(&"HLV03"), "{:#?}", r.findings);
+    assert!(message(&r, "HLV02").contains("`curl`"));
+    let o = observation(&r.observations, &web);
+    assert_eq!(o["exec"]["exit_code"], 127);
+    let (ours, engine_status) = verdicts(o);
+    assert_eq!(ours, "unhealthy");
+    assert_eq!(ours, engine_status);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_past_its_timeout_is_hlv04_and_bounded() {
+    let Some(engine) = engine_or_skip().await else {
+        return;
+    };
+    let fx = Fixture::new(&engine);
+    let image = fx.image(true).await;
+    let test = ["CMD-SHELL", "sleep 30"];
+    let c = fx
+        .run(Spec::new("slow", &image, &["sleep", "600"]).health(health(&test, 1000, 1000, 1, 0)))
+        .await;
+    let a = analysis(
+        &fx.prefix,
+        vec![(service("slow", Some(&test)), kind(ServiceKind::Worker))],
+    );
+    let began = Instant::now();
+    let r = live::verify(&engine, &args(&fx.prefix, None, true), &a)
+        .await
+        .expect("verify");
+    assert!(
+        began.elapsed() < Duration::from_secs(1) + live::exec::MARGIN + Duration::from_secs(3),
+        "the hanging exec was abandoned in time: {:?}",
+        began.elapsed()
+    );
+    assert_eq!(rules_for(&r, "slow"), ["HLV04"], "{:#?}", r.findings);
+    let o = observation(&r.observations, &c);
+    assert_eq!(o["exec"]["timed_out"], true);
+    assert!(
+        o["watch"].is_null(),
+        "--no-watch stops after the first verdict"
+    );
+
+    let r = live::verify(&engine, &args(&fx.prefix, None, false), &a)
+        .await
+        .expect("verify");
+    let o = observation(&r.observations, &c);
+    let (ours, engine_status) = verdicts(o);
+    assert_eq!(ours, "unhealthy");
+    assert_eq!(ours, engine_status);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alternating_check_flaps() {
+    let Some(engine) = engine_or_skip().await else {
+        return;
+    };
+    let fx = Fixture::new(&engine);
+    let image = fx.image(true).await;
+    let test = [
+        "CMD-SHELL",
+        "n=$(cat /tmp/n 2>/dev/null || echo 0); n=$((n+1)); echo $n > /tmp/n; [ $((n % 2)) -eq 0 ]",
+    ];
+    let c = fx
+        .run(Spec::new("flappy", &image, &["sleep", "600"]).health(health(&test, 1000, 2000, 1, 0)))
+        .await;
+    let a = analysis(
+        &fx.prefix,
+        vec![(service("flappy", Some(&test)), kind(ServiceKind::Worker))],
+    );
+    let r = live::verify(&engine, &args(&fx.prefix, Some(5), false), &a)
+        .await
+        .expect("verify");
+    assert!(
+        rules_for(&r, "flappy").contains(&"HLV07"),
+        "{:#?}",
+        r.findings
+    );
+    let o = observation(&r.observations, &c);
+    assert!(o["watch"]["cycles"].as_u64().unwrap() >= 5, "{o:#}");
+    assert_eq!(o["watch"]["flapping"], true);
+    let (ours, engine_status) = verdicts(o);
+    assert_eq!(ours, engine_status);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exited_and_missing_containers_are_hlv08() {
+    let Some(engine) = engine_or_skip().await else {
+        return;
+    };
+    let fx = Fixture::new(&engine);
+    let image = fx.image(true).await;
+    let test = ["CMD", "true"];
+    let c = fx
+        .run(
+            Spec::new("job", &image, &["sh", "-c", "exit 3"])
+                .health(health(&test, 1000, 1000, 1, 0)),
+        )
+        .await;
+    let inspect = fx
+        .wait_for(&c, Duration::from_secs(10), |i| {
+            i.state.as_ref().and_then(|s| s.running) == Some(false)
+        })
+        .await;
+    let a = analysis(
+        &fx.prefix,
+        vec![
+            (service("job", Some(&test)), kind(ServiceKind::Oneshot)),
+            (service("ghost", None), kind(ServiceKind::Worker)),
+        ],
+    );
+    let r = live::verify(&engine, &args(&fx.prefix, None, false), &a)
+        .await
+        .expect("verify");
+    assert_eq!(rules_for(&r, "job"), ["HLV08"], "{:#?}", r.findings);
+    assert_eq!(rules_for(&r, "ghost"), ["HLV08"], "{:#?}", r.findings);
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.message.contains("exited with code 3")),
+        "{:#?}",
+        r.findings
+    );
+    let o = observation(&r.observations, &c);
+    assert_eq!(o["state"], "exited");
+    assert_eq!(o["exit_code"], 3);
+    let engine_status = healthlint::live::watch::status_text(
+        inspect
+            .state
+            .as_ref()
+            .and_then(|s| s.health.as_ref())
+            .and_then(|h| h.status.as_ref()),
+    );
+    assert_eq!(o["engine_status"], engine_status.as_str());
+    assert!(o["exec"].is_null(), "no exec into a stopped container");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passes_only_after_start_period() {
+    let Some(engine) = engine_or_skip().await else {
+        return;
+    };
+    let fx = Fixture::new(&engine);
+    let image = fx.image(true).await;
+    let test = ["CMD-SHELL", "test -f /tmp/ready"];
+    let c = fx
+        .run(
+            Spec::new(
+                "slowstart",
+                &image,
+                &["sh", "-c", "sleep 3; touch /tmp/ready; exec sleep 600"],
+            )
+            .health(health(&test, 1000, 1000, 1, 8000)),
+        )
+        .await;
+    let a = analysis(
+        &fx.prefix,
+        vec![(service("slowstart", Some(&test)), kind(ServiceKind::Worker))],
+    );
+    let r = live::verify(&engine, &args(&fx.prefix, None, false), &a)
+        .await
+        .expect("verify");
+    assert!(rules_for(&r, "slowstart").is_empty(), "{:#?}", r.findings);
+    let o = observation(&r.observations, &c);
+    assert_eq!(
+        o["exec"]["exit_code"], 1,
+        "fails now, inside the start period"
+    );
+    assert_eq!(o["exec"]["in_start_period"], true);
+    let (ours, engine_status) = verdicts(o);
+    assert_eq!(ours, "healthy");
+    assert_eq!(ours, engine_status);
+    let tth = o["watch"]["time_to_healthy_ms"].as_u64().unwrap();
+    assert!(tth >= 3000, "healthy only after the file appears: {tth} ms");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn image_without_tools_is_surveyed_through_host_proc() {
+    let Some(engine) = engine_or_skip().await else {
+        return;
+    };
+    if !engine.local {
+        eprintln!("skipping: the engine is remote, /proc of its containers is not here");
+        return;
+    }
+    let fx = Fixture::new(&engine);
+    let image = fx.image(false).await;
+    let test = [
+        "CMD",
+        "/busybox",
+        "wget",
+        "-q",
+        "-O",
+        "/dev/null",
+        "http://127.0.0.1:8080/busybox",
+    ];
+    let c = fx
+        .run(
+            Spec::new(
+                "bare",
+                &image,
+                &["/busybox", "httpd", "-f", "-p", "8080", "-h", "/"],
+            )
+            .health(health(&test, 1000, 2000, 2, 0)),
+        )
+        .await;
+    let a = analysis(
+        &fx.prefix,
+        vec![(service("bare", Some(&test)), kind(ServiceKind::HttpServer))],
+    );
+    let r = live::verify(&engine, &args(&fx.prefix, None, false), &a)
+        .await
+        .expect("verify");
+    assert!(r.findings.is_empty(), "{:#?}", r.findings);
+    let o = observation(&r.observations, &c);
+    assert_eq!(o["sockets"]["source"], "host-proc", "{o:#}");
+    assert_eq!(o["sockets"]["listen"][0]["port"], 8080);
+    let (ours, engine_status) = verdicts(o);
+    assert_eq!(ours, "healthy");
+    assert_eq!(ours, engine_status);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn container_removed_during_watch_is_reported_not_awaited() {
+    let Some(engine) = engine_or_skip().await else {
+        return;
+    };
+    let fx = Fixture::new(&engine);
+    let image = fx.image(true).await;
+    let test = ["CMD-SHELL", "exit 1"];
+    let c = fx
+        .run(
+            Spec::new("doomed", &image, &["sleep", "600"]).health(health(&test, 1000, 1000, 30, 0)),
+        )
+        .await;
+    let a = analysis(
+        &fx.prefix,
+        vec![(service("doomed", Some(&test)), kind(ServiceKind::Worker))],
+    );
+    let docker = fx.docker.clone();
+    let victim = c.clone();
+    let remover = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        docker
+            .remove_container(
+                &victim,
+                Some(
+                    bollard::query_parameters::RemoveContainerOptionsBuilder::default()
+                        .force(true)
+                        .build(),
+                ),
+            )
+            .await
+    });
+    let began = Instant::now();
+    let r = live::verify(&engine, &args(&fx.prefix, Some(20), false), &a)
+        .await
+        .expect("verify");
+    remover.await.unwrap().expect("removed");
+    assert!(
+        began.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        began.elapsed()
+    );
+    assert!(
+        rules_for(&r, "doomed").contains(&"HLV08"),
+        "{:#?}",
+        r.findings
+    );
+    assert!(r.findings.iter().any(|f| f.message.contains("removed")));
+    let o = observation(&r.observations, &c);
+    assert_eq!(o["watch"]["engine_status"], "removed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pinned_api_1_41_runs_a_scenario() {
+    let Some(probe) = engine_or_skip().await else {
+        return;
+    };
+    let engine = Engine::connect_to(&probe.host, Some("1.41"))
+        .await
+        .expect("connect with API 1.41");
+    assert_eq!(engine.api_version, "1.41");
+    let fx = Fixture::new(&engine);
+    let image = fx.image(true).await;
+    let test = ["CMD", "wget", "-q", "-O-", "http://127.0.0.1:80/nope"];
+    let c = fx
+        .run(
+            Spec::new("web", &image, &["httpd", "-f", "-p", "80", "-h", "/www"])
+                .health(health(&test, 1000, 2000, 1, 0)),
+        )
+        .await;
+    let a = analysis(
+        &fx.prefix,
+        vec![(service("web", Some(&test)), kind(ServiceKind::HttpServer))],
+    );
+    let r = live::verify(&engine, &args(&fx.prefix, None, false), &a)
+        .await
+        .expect("verify");
+    let msg = message(&r, "HLV01");
+    assert!(msg.contains("HTTP 404"), "{msg}");
+    let o = observation(&r.observations, &c);
+    assert_eq!(
+        o["check"]["shell"],
+        Value::Null,
+        "exec form runs without a shell"
+    );
+    let (ours, engine_status) = verdicts(o);
+    assert_eq!(ours, "unhealthy");
+    assert_eq!(ours, engine_status);
+}
+
+/// `run` reads DOCKER_HOST; the variable is set for a child copy of this test binary only, so
+/// parallel tests never see it.
+#[test]
+fn unreachable_engine_is_an_error_with_exit_2() {
+    if std::env::var("HL_LIVE_CHILD").is_ok() {
+        let a = analysis("nothing", vec![]);
+        let err = live::run(&args("nothing", None, true), &a).expect_err("no engine there");
+        assert_eq!(err.exit_code(), 2);
+        let text = err.to_string();
+        assert!(text.contains("/nonexistent"), "{text}");
+        assert!(text.contains("cannot reach the Docker engine"), "{text}");
+        return;
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "unreachable_engine_is_an_error_with_exit_2",
+            "--exact",
+            "--nocapture",
+        ])
+        .env("HL_LIVE_CHILD", "1")
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .output()
+        .expect("run child");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("1 passed"), "{stdout}");
+}
+
+#[tokio::test]
+async fn bad_timeout_and_unknown_service_are_input_errors() {
+    let Some(engine) = engine_or_skip().await else {
+        return;
+    };
+    let a = analysis(
+        "hl-none",
+        vec![(service("web", None), kind(ServiceKind::Unknown))],
+    );
+    let mut bad = args("hl-none", None, true);
+    bad.timeout = Some("soon".into());
+    let e = live::verify(&engine, &bad, &a).await.unwrap_err();
+    assert!(e.to_string().contains("--timeout"), "{e}");
+    assert_eq!(e.exit_code(), 2);
+    let mut unknown = args("hl-none", None, true);
+    unknown.services = vec!["db".into()];
+    let e = live::verify(&engine, &unknown, &a).await.unwrap_err();
+    assert!(e.to_string().contains("`db`"), "{e}");
+}
