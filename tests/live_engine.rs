@@ -540,3 +540,69 @@ async fn bad_timeout_and_unknown_service_are_input_errors() {
     let e = live::verify(&engine, &unknown, &a).await.unwrap_err();
     assert!(e.to_string().contains("`db`"), "{e}");
 }
+
+/// Forwards a loopback TCP port to the local engine socket, so the `tcp://` transport is
+/// exercised against the real engine. Threads end with the test process.
+fn tcp_to_unix_proxy(socket: &str) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().unwrap().port();
+    let socket = socket.to_string();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(tcp) = conn else { continue };
+            let Ok(unix) = std::os::unix::net::UnixStream::connect(&socket) else {
+                continue;
+            };
+            let (mut t1, mut u1) = (tcp.try_clone().unwrap(), unix.try_clone().unwrap());
+            let (mut t2, mut u2) = (tcp, unix);
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut t1, &mut u1);
+                let _ = u1.shutdown(std::net::Shutdown::Write);
+            });
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut u2, &mut t2);
+                let _ = t2.shutdown(std::net::Shutdown::Write);
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tcp_docker_host_reaches_the_same_engine() {
+    let Some(local) = engine_or_skip().await else {
+        return;
+    };
+    let Some(socket) = local.host.strip_prefix("unix://") else {
+        eprintln!("skipping: the engine is not on a unix socket here");
+        return;
+    };
+    let port = tcp_to_unix_proxy(socket);
+    let engine = Engine::connect_to(&format!("tcp://127.0.0.1:{port}"), None)
+        .await
+        .expect("connect over tcp://");
+    assert_eq!(
+        engine.api_version, local.api_version,
+        "negotiated the same way"
+    );
+    let fx = Fixture::new(&engine);
+    let image = fx.image(true).await;
+    let test = ["CMD-SHELL", "wget -q -O- http://localhost:80/"];
+    let c = fx
+        .run(
+            Spec::new("web", &image, &["httpd", "-f", "-p", "80", "-h", "/www"])
+                .health(health(&test, 1000, 2000, 2, 0)),
+        )
+        .await;
+    let a = analysis(
+        &fx.prefix,
+        vec![(service("web", Some(&test)), kind(ServiceKind::HttpServer))],
+    );
+    let r = live::verify(&engine, &args(&fx.prefix, None, false), &a)
+        .await
+        .expect("verify");
+    assert!(r.findings.is_empty(), "{:#?}", r.findings);
+    let (ours, engine_status) = verdicts(observation(&r.observations, &c));
+    assert_eq!(ours, "healthy");
+    assert_eq!(ours, engine_status);
+}
