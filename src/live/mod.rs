@@ -148,6 +148,38 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
     Some(total)
 }
 
+/// Masks credentials a check may carry on its command line or print (`-pSECRET` for MySQL
+/// tools, `--password=`, `user:pass@` in URLs, `Authorization:` headers, `*_PASSWORD=`),
+/// so reports can be pasted into tickets. `--show-secrets` turns this off.
+pub fn redact(text: &str) -> String {
+    use std::sync::OnceLock;
+    static PATTERNS: OnceLock<Vec<regex::Regex>> = OnceLock::new();
+    let patterns = PATTERNS.get_or_init(|| {
+        [
+            r"(?i)(--?(?:password|passwd|pass|token|secret|api-?key)[= ])(\S+)",
+            r"(?i)(\b[a-z0-9_]*(?:password|passwd|token|secret|api_?key)[a-z0-9_]*[=:]\s*)([^\s&'\x22]+)",
+            r"(://[^/\s:@]+:)([^@\s/]+)(@)",
+            r"(?i)(authorization:\s*(?:bearer|basic|token)\s+)([^\s'\x22]+)",
+        ]
+        .iter()
+        .map(|p| regex::Regex::new(p).expect("static pattern"))
+        .collect()
+    });
+    let mut out = text.to_string();
+    for re in patterns {
+        out = re.replace_all(&out, "${1}****${3}").into_owned();
+    }
+    let lower = out.to_ascii_lowercase();
+    if lower.contains("mysql") || lower.contains("mariadb") {
+        static MYSQL_P: OnceLock<regex::Regex> = OnceLock::new();
+        let re = MYSQL_P.get_or_init(|| {
+            regex::Regex::new(r"(^|\s)(-p)([^\s*][^\s]*)").expect("static pattern")
+        });
+        out = re.replace_all(&out, "${1}${2}****").into_owned();
+    }
+    out
+}
+
 /// Compose's rule for project names: lower case, only `a-z0-9_-`.
 fn normalize_project(name: &str) -> String {
     name.to_lowercase()
@@ -300,9 +332,13 @@ pub async fn verify(
         let service = x.service_index.and_then(|i| project.services.get(i));
         let container = (x.replicas > 1).then_some(x.found.name.as_str());
         for d in &x.diagnoses {
-            findings.push(to_finding(d, service, &x.found.service, container));
+            let mut f = to_finding(d, service, &x.found.service, container);
+            if !args.show_secrets {
+                f.message = redact(&f.message);
+            }
+            findings.push(f);
         }
-        observations.push(observation(x, analysis));
+        observations.push(observation(x, analysis, args.show_secrets));
     }
 
     Ok(LiveReport {
@@ -566,11 +602,15 @@ fn to_finding(
     }
 }
 
-fn trimmed(s: &str) -> &str {
-    s.trim()
-}
-
-fn observation(x: &Inspected, analysis: &Analysis) -> Value {
+fn observation(x: &Inspected, analysis: &Analysis, show_secrets: bool) -> Value {
+    let clean = |s: &str| -> String {
+        let t = s.trim();
+        if show_secrets {
+            t.to_string()
+        } else {
+            redact(t)
+        }
+    };
     let kind = x
         .service_index
         .and_then(|i| analysis.services.get(i))
@@ -599,7 +639,7 @@ fn observation(x: &Inspected, analysis: &Analysis) -> Value {
         "kind": kind,
         "engine_status": health_status,
         "check": x.check.as_ref().map(|c| json!({
-            "argv": c.argv,
+            "argv": c.argv.iter().map(|a| clean(a)).collect::<Vec<_>>(),
             "shell": c.shell,
             "source": c.source,
             "timing": x.spec,
@@ -607,8 +647,8 @@ fn observation(x: &Inspected, analysis: &Analysis) -> Value {
         "exec": x.exec.as_ref().map(|o| json!({
             "exit_code": o.exit_code,
             "duration_ms": o.duration.as_millis() as u64,
-            "stdout": trimmed(&o.stdout),
-            "stderr": trimmed(&o.stderr),
+            "stdout": clean(&o.stdout),
+            "stderr": clean(&o.stderr),
             "timed_out": o.timed_out,
             "error": o.error,
             "in_start_period": x.in_start_period,
@@ -725,6 +765,32 @@ mod tests {
         for bad in ["", "s", "5d", "abc", "5 s"] {
             assert_eq!(parse_duration(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn secrets_are_masked() {
+        assert_eq!(
+            redact("mysqladmin ping -h localhost -uroot -pS3cret"),
+            "mysqladmin ping -h localhost -uroot -p****"
+        );
+        assert_eq!(redact("nc -l -p 18789"), "nc -l -p 18789");
+        assert_eq!(
+            redact("curl -f http://admin:hunter2@localhost:8080/"),
+            "curl -f http://admin:****@localhost:8080/"
+        );
+        assert_eq!(
+            redact("curl -H 'Authorization: Bearer abc.def' x"),
+            "curl -H 'Authorization: Bearer ****' x"
+        );
+        assert_eq!(redact("PGPASSWORD=pw psql"), "PGPASSWORD=**** psql");
+        assert_eq!(
+            redact("redis-cli --pass s3 ping"),
+            "redis-cli --pass **** ping"
+        );
+        assert_eq!(
+            redact("wget -q -O- http://localhost/"),
+            "wget -q -O- http://localhost/"
+        );
     }
 
     #[test]
