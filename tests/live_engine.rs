@@ -606,3 +606,45 @@ async fn tcp_docker_host_reaches_the_same_engine() {
     assert_eq!(ours, "healthy");
     assert_eq!(ours, engine_status);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn container_exiting_during_watch_is_hlv08() {
+    let Some(engine) = engine_or_skip().await else {
+        return;
+    };
+    let fx = Fixture::new(&engine);
+    let image = fx.image(true).await;
+    let test = ["CMD-SHELL", "true"];
+    let c = fx
+        .run(
+            Spec::new("crashy", &image, &["sh", "-c", "sleep 3; exit 4"])
+                .health(health(&test, 1000, 1000, 3, 0)),
+        )
+        .await;
+    let a = analysis(
+        &fx.prefix,
+        vec![(service("crashy", Some(&test)), kind(ServiceKind::Worker))],
+    );
+    let began = Instant::now();
+    let r = live::verify(&engine, &args(&fx.prefix, Some(30), false), &a)
+        .await
+        .expect("verify");
+    assert!(
+        began.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        began.elapsed()
+    );
+    let msg = message(&r, "HLV08");
+    assert!(msg.contains("exited with code 4 during the watch"), "{msg}");
+    assert_eq!(rules_for(&r, "crashy"), ["HLV08"], "{:#?}", r.findings);
+    let o = observation(&r.observations, &c);
+    assert_eq!(
+        o["exec"]["exit_code"], 0,
+        "the check itself passed at first"
+    );
+    assert_eq!(o["watch"]["container_state"], "exited");
+    assert_eq!(
+        o["watch"]["engine_status"],
+        fx.health_status(&c).await.as_str()
+    );
+}

@@ -721,6 +721,9 @@ mod tests {
             last_output: Some("boom\n".into()),
             events: 1,
             settled: true,
+            container_state: "running".into(),
+            exit_code: None,
+            oom_killed: false,
         };
         let d = watch(&w);
         assert_eq!(rules(&d), ["HLV06"]);

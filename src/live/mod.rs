@@ -554,15 +554,26 @@ fn finish_diagnoses(x: &mut Inspected) {
         x.diagnoses
             .retain(|d| !matches!(d.rule, "HLV01" | "HLV02" | "HLV03"));
     }
-    x.diagnoses.extend(diagnose::watch(w));
-    if w.engine_status == "removed" {
-        x.diagnoses.push(
-            diagnose::state(&StateFacts {
-                status: "removed".into(),
-                ..Default::default()
-            })
-            .expect("removed is not running"),
-        );
+    // A container that stopped is reported as such (HLV08), not as slow to become healthy.
+    let stopped = w.container_state != "running";
+    x.diagnoses.extend(
+        diagnose::watch(w)
+            .into_iter()
+            .filter(|d| !(stopped && d.rule == "HLV06")),
+    );
+    // Stopped, restarted, killed or removed while being watched.
+    let during = diagnose::state(&StateFacts {
+        status: w.container_state.clone(),
+        exit_code: w.exit_code,
+        oom_killed: w.oom_killed,
+        restart_count: x.found.inspect.restart_count.unwrap_or(0),
+        error: None,
+    });
+    if let Some(mut d) = during {
+        if w.container_state != "removed" {
+            d.message.push_str(" during the watch");
+        }
+        x.diagnoses.push(d);
     }
 }
 

@@ -199,7 +199,9 @@ pub fn summarize(
         if e.proto != Proto::Tcp || e.state != TCP_ESTABLISHED {
             continue;
         }
-        if is_embedded_dns(&e.remote.0) || is_embedded_dns(&e.local.0) {
+        // Loopback traffic is the container talking to itself (often the probe being run
+        // right now), not a peer.
+        if e.remote.0.is_loopback() || is_embedded_dns(&e.local.0) {
             continue;
         }
         let c = Connection {
@@ -287,6 +289,13 @@ mod tests {
         assert_eq!(out[0].peer_port, 18789);
         assert_eq!(out[0].peer.as_deref(), Some("peer"));
         assert!(!t.established[1].outbound, "inbound to :80");
+    }
+
+    #[test]
+    fn loopback_connections_are_not_peers() {
+        let t = summarize(&parse(TCP6), "exec", |_| None);
+        assert_eq!(t.tcp_ports(), vec![8080]);
+        assert!(t.established.is_empty(), "{t:?}");
     }
 
     #[test]

@@ -238,6 +238,14 @@ impl Replay {
         }
     }
 
+    /// The engine closes the monitor of a stopped or paused container and sets its status to
+    /// `unhealthy` "for compatibility" (moby `CloseMonitorChannel`).
+    pub fn stopped(&mut self) {
+        if self.status != "none" {
+            self.status = "unhealthy".into();
+        }
+    }
+
     /// How many times consecutive results switched between pass and fail.
     pub fn alternations(&self) -> u32 {
         self.history.windows(2).filter(|w| w[0] != w[1]).count() as u32
@@ -281,6 +289,10 @@ pub struct WatchSummary {
     pub events: u32,
     /// False when the watch hit its bound before the container settled.
     pub settled: bool,
+    /// The container's state at the end (`running`, `exited`, `removed`...).
+    pub container_state: String,
+    pub exit_code: Option<i64>,
+    pub oom_killed: bool,
 }
 
 fn ser_opt_ms<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
@@ -311,6 +323,9 @@ struct Watched {
     replay: Replay,
     engine_status: String,
     running: bool,
+    container_state: String,
+    exit_code: Option<i64>,
+    oom_killed: bool,
     removed: bool,
     events: u32,
     deadline: Instant,
@@ -387,6 +402,9 @@ pub async fn watch(
                 engine_status: replay.status.clone(),
                 replay,
                 running: is_running(&t.inspect),
+                container_state: "running".into(),
+                exit_code: None,
+                oom_killed: false,
                 removed: false,
                 events: 0,
                 deadline,
@@ -473,6 +491,9 @@ pub async fn watch(
                 last_output: w.replay.last_output.clone(),
                 events: w.events,
                 settled,
+                container_state: w.container_state,
+                exit_code: w.exit_code,
+                oom_killed: w.oom_killed,
             }
         })
         .collect();
@@ -508,6 +529,17 @@ async fn refresh(
                 w.replay.observe(health(&inspect));
                 w.engine_status = status_text(health(&inspect).and_then(|h| h.status.as_ref()));
                 w.running = is_running(&inspect);
+                let paused = inspect.state.as_ref().and_then(|s| s.paused) == Some(true);
+                if !w.running || paused {
+                    w.replay.stopped();
+                }
+                if let Some(st) = inspect.state.as_ref() {
+                    if let Some(s) = st.status.as_ref() {
+                        w.container_state = s.to_string();
+                    }
+                    w.exit_code = st.exit_code;
+                    w.oom_killed = st.oom_killed.unwrap_or(false);
+                }
                 progress.watch_update(
                     &targets[i].id,
                     &w.replay.status,
@@ -519,6 +551,7 @@ async fn refresh(
                 w.removed = true;
                 w.running = false;
                 w.engine_status = "removed".into();
+                w.container_state = "removed".into();
             }
             // A slow or failed inspect is retried on the next tick.
             _ => {}
@@ -633,6 +666,8 @@ mod tests {
         assert_eq!(r.time_to_healthy, Some(Duration::from_millis(2100)));
         r.observe(Some(&h));
         assert_eq!(r.cycles, 0);
+        r.stopped();
+        assert_eq!(r.status, "unhealthy", "a stopped container reads unhealthy");
         assert_eq!(Replay::seed(None, None, spec(3, 0)).status, "none");
     }
 }
