@@ -37,6 +37,12 @@ impl Engine {
             .ok()
             .filter(|h| !h.trim().is_empty())
             .unwrap_or_else(|| format!("unix://{DEFAULT_SOCKET}"));
+        let tls = std::env::var("DOCKER_TLS_VERIFY").is_ok_and(|v| !v.is_empty() && v != "0");
+        if tls && host.starts_with("tcp://") {
+            return Err(LiveError::UnsupportedHost {
+                host: format!("{host} with DOCKER_TLS_VERIFY (TLS is not supported)"),
+            });
+        }
         Engine::connect_to(&host, None).await
     }
 
