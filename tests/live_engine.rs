@@ -65,6 +65,7 @@ async fn healthy_http_server_replicas_and_one_off() {
         assert_eq!(o["exec"]["exit_code"], 0);
         assert!(o["exec"]["stdout"].as_str().unwrap().contains("ok"));
         assert_eq!(o["check"]["argv"][0], "/bin/sh");
+        assert_eq!(o["check"]["matches_model"], true);
         let ports: Vec<u64> = o["sockets"]["listen"]
             .as_array()
             .unwrap()

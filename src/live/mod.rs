@@ -414,6 +414,15 @@ fn effective_check(f: &Found, service: Option<&Service>) -> Option<CheckCommand>
     }
 }
 
+/// Whether the deployed check is the one the compose files describe: `false` means the
+/// containers run a stale configuration (not recreated since the file changed) and the lint
+/// and the live results talk about different checks. `None` when the model has no test.
+fn matches_model(c: &CheckCommand, service: Option<&Service>) -> Option<bool> {
+    let test = service?.healthcheck.test.as_ref()?;
+    let model = exec::command_from_model(test, c.shell.as_deref())?;
+    Some(model.argv == c.argv)
+}
+
 fn state_facts(f: &Found) -> StateFacts {
     let st = f.inspect.state.as_ref();
     StateFacts {
@@ -654,6 +663,7 @@ fn observation(x: &Inspected, analysis: &Analysis, show_secrets: bool) -> Value 
             "shell": c.shell,
             "source": c.source,
             "timing": x.spec,
+            "matches_model": matches_model(c, x.service_index.and_then(|i| analysis.project.services.get(i))),
         })),
         "exec": x.exec.as_ref().map(|o| json!({
             "exit_code": o.exit_code,
@@ -802,6 +812,38 @@ mod tests {
             redact("wget -q -O- http://localhost/"),
             "wget -q -O- http://localhost/"
         );
+    }
+
+    #[test]
+    fn stale_deployments_are_noticed() {
+        use crate::model::{HealthCheck, HealthTest, TestForm};
+        use crate::span::Spanned;
+        let svc = Service {
+            healthcheck: HealthCheck {
+                test: Some(HealthTest {
+                    form: TestForm::CmdShell(Spanned::new(
+                        "wget -q -O- http://localhost/".into(),
+                        Span::default(),
+                    )),
+                    span: Span::default(),
+                    from_string: true,
+                }),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let deployed = |script: &str| {
+            exec::command_from_test(&["CMD-SHELL".into(), script.into()], None).unwrap()
+        };
+        assert_eq!(
+            matches_model(&deployed("wget -q -O- http://localhost/"), Some(&svc)),
+            Some(true)
+        );
+        assert_eq!(
+            matches_model(&deployed("curl -f http://localhost/"), Some(&svc)),
+            Some(false)
+        );
+        assert_eq!(matches_model(&deployed("true"), None), None);
     }
 
     #[test]
