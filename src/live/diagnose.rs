@@ -298,7 +298,7 @@ pub fn exec(
             },
             l => format!("output: {l}"),
         },
-        Cause::Timeout => unreachable!("handled above"),
+        Cause::Timeout => "it timed out".to_string(),
     };
     out.insert(
         0,

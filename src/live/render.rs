@@ -51,9 +51,9 @@ impl Progress {
             Mode::Lines => {
                 let _ = writeln!(std::io::stderr().lock(), "{text}");
             }
-            Mode::Bars(m) => {
-                let _ = m.println(text);
-            }
+            Mode::Bars(m) => m.suspend(|| {
+                let _ = writeln!(std::io::stderr().lock(), "{text}");
+            }),
         }
     }
 

@@ -143,7 +143,7 @@ fn parse_endpoint(s: &str) -> Option<(IpAddr, u16)> {
         32 => {
             let mut bytes = [0u8; 16];
             for i in 0..4 {
-                let word = u32::from_str_radix(&addr[i * 8..i * 8 + 8], 16).ok()?;
+                let word = u32::from_str_radix(addr.get(i * 8..i * 8 + 8)?, 16).ok()?;
                 bytes[i * 4..i * 4 + 4].copy_from_slice(&word.to_le_bytes());
             }
             let v6 = Ipv6Addr::from(bytes);
