@@ -300,12 +300,15 @@ mod tests {
 
     #[test]
     fn garbage_never_panics() {
+        // 32 bytes whose 8-byte groups split a multi-byte character.
+        let wide = format!("0: {}ab:0050 0:0 0A", "€".repeat(10));
         for s in [
             "",
             "sl",
             "0: zz:zz",
             "  0: 0100007F 0 0A",
             "1: 0100007F:GGGG 0:0 0A",
+            wide.as_str(),
         ] {
             assert!(parse(s).is_empty(), "{s}");
         }
