@@ -42,7 +42,9 @@ async fn healthy_http_server_replicas_and_one_off() {
         let mut spec =
             Spec::new("web", &image, &["httpd", "-f", "-p", "80", "-h", "/www"]).health(hc.clone());
         spec.number = n;
-        names.push(fx.run(spec).await);
+        let name = fx.run(spec).await;
+        fx.wait_socket(&name, 80, true).await;
+        names.push(name);
     }
     // `docker compose run` containers are not part of the deployment.
     let mut oneoff = Spec::new("web", &image, &["sleep", "600"]);
@@ -99,11 +101,7 @@ async fn founding_incident_client_with_http_check() {
             .network(&net),
         )
         .await;
-    fx.wait_for(&gateway, Duration::from_secs(10), |i| {
-        i.state.as_ref().and_then(|s| s.running) == Some(true)
-    })
-    .await;
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    fx.wait_socket(&gateway, 18789, true).await;
     let test = ["CMD-SHELL", "wget -q -O- http://localhost:3000/health"];
     let bot = fx
         .run(
@@ -116,7 +114,7 @@ async fn founding_incident_client_with_http_check() {
             .health(health(&test, 1000, 2000, 2, 0)),
         )
         .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    fx.wait_socket(&bot, 18789, false).await;
     let a = analysis(
         &fx.prefix,
         vec![
@@ -384,6 +382,8 @@ async fn image_without_tools_is_surveyed_through_host_proc() {
             .health(health(&test, 1000, 2000, 2, 0)),
         )
         .await;
+    fx.wait_socket_with(&["/busybox", "cat"], &c, 8080, true)
+        .await;
     let a = analysis(
         &fx.prefix,
         vec![(service("bare", Some(&test)), kind(ServiceKind::HttpServer))],
@@ -470,6 +470,7 @@ async fn pinned_api_1_41_runs_a_scenario() {
                 .health(health(&test, 1000, 2000, 1, 0)),
         )
         .await;
+    fx.wait_socket(&c, 80, true).await;
     let a = analysis(
         &fx.prefix,
         vec![(service("web", Some(&test)), kind(ServiceKind::HttpServer))],
@@ -595,6 +596,7 @@ async fn tcp_docker_host_reaches_the_same_engine() {
                 .health(health(&test, 1000, 2000, 2, 0)),
         )
         .await;
+    fx.wait_socket(&c, 80, true).await;
     let a = analysis(
         &fx.prefix,
         vec![(service("web", Some(&test)), kind(ServiceKind::HttpServer))],

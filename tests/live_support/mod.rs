@@ -275,6 +275,50 @@ impl Fixture {
         }
     }
 
+    /// Waits until the container's socket table shows `port` in LISTEN (`listen`) or an
+    /// ESTABLISHED connection to a remote `port`, so scenarios never race their own start-up.
+    pub async fn wait_socket(&self, name: &str, port: u16, listen: bool) {
+        self.wait_socket_with(&["cat"], name, port, listen).await;
+    }
+
+    /// [`Fixture::wait_socket`] for images whose `cat` is called differently.
+    pub async fn wait_socket_with(&self, cat: &[&str], name: &str, port: u16, listen: bool) {
+        let argv: Vec<String> = cat
+            .iter()
+            .chain(&["/proc/net/tcp", "/proc/net/tcp6"])
+            .map(|s| s.to_string())
+            .collect();
+        let start = std::time::Instant::now();
+        loop {
+            let out = healthlint::live::exec::run(
+                &self.docker,
+                name,
+                &argv,
+                None,
+                None,
+                Duration::from_secs(5),
+            )
+            .await;
+            let rows = healthlint::live::sockets::parse(&out.stdout);
+            let ready = rows.iter().any(|r| {
+                if listen {
+                    r.state == 0x0A && r.local.1 == port
+                } else {
+                    r.state == 0x01 && r.remote.1 == port
+                }
+            });
+            if ready {
+                return;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(15),
+                "{name}: port {port} never showed up: {}",
+                out.output
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     pub async fn health_status(&self, name: &str) -> String {
         let i = self
             .docker
