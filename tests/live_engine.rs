@@ -651,3 +651,30 @@ async fn container_exiting_during_watch_is_hlv08() {
         fx.health_status(&c).await.as_str()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dns_failure_is_diagnosed() {
+    let Some(engine) = engine_or_skip().await else {
+        return;
+    };
+    let fx = Fixture::new(&engine);
+    let image = fx.image(true).await;
+    let test = ["CMD-SHELL", "wget -q -O- http://no-such-peer-hl:8080/"];
+    let c = fx
+        .run(Spec::new("client", &image, &["sleep", "600"]).health(health(&test, 1000, 5000, 2, 0)))
+        .await;
+    let a = analysis(
+        &fx.prefix,
+        vec![(service("client", Some(&test)), kind(ServiceKind::Worker))],
+    );
+    let r = live::verify(&engine, &args(&fx.prefix, None, true), &a)
+        .await
+        .expect("verify");
+    let msg = message(&r, "HLV01");
+    assert!(
+        msg.contains("DNS lookup of `no-such-peer-hl` failed"),
+        "{msg}"
+    );
+    assert_eq!(rules_for(&r, "client"), ["HLV01"], "{:#?}", r.findings);
+    assert!(observation(&r.observations, &c)["watch"].is_null());
+}

@@ -111,6 +111,11 @@ pub fn classify(outcome: &ExecOutcome) -> Cause {
                 .flatten()
                 .next()
                 .map(|m| m.as_str().to_string())
+        })
+        .map(|h| match h.rsplit_once(':') {
+            // busybox prints `host:port`
+            Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host.to_string(),
+            _ => h,
         });
         return Cause::Dns(host);
     }
@@ -633,6 +638,10 @@ mod tests {
         assert_eq!(
             classify(&outcome(1, "wget: bad address 'db'")),
             Cause::Dns(Some("db".into()))
+        );
+        assert_eq!(
+            classify(&outcome(1, "wget: bad address 'api:8080'")),
+            Cause::Dns(Some("api".into()))
         );
         assert_eq!(
             classify(&outcome(
