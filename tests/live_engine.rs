@@ -149,6 +149,7 @@ async fn founding_incident_client_with_http_check() {
     assert_eq!(o["sockets"]["listen"].as_array().unwrap().len(), 0, "{o:#}");
     let est = &o["sockets"]["established"][0];
     assert_eq!(est["peer_port"], 18789);
+    assert_eq!(o["sockets"]["role"], "client");
     assert_eq!(est["peer"], format!("gateway/{gateway}"));
     let (ours, engine_status) = verdicts(o);
     assert_eq!(ours, "unhealthy");

@@ -675,7 +675,13 @@ fn observation(x: &Inspected, analysis: &Analysis, show_secrets: bool) -> Value 
             "in_start_period": x.in_start_period,
         })),
         "sockets": match &x.sockets {
-            Ok(t) => serde_json::to_value(t).unwrap_or(Value::Null),
+            Ok(t) => {
+                let mut v = serde_json::to_value(t).unwrap_or(Value::Null);
+                if let Some(m) = v.as_object_mut() {
+                    m.insert("role".into(), t.role().into());
+                }
+                v
+            }
             Err(e) => json!({ "error": e }),
         },
         "watch": x.watch.as_ref().map(|w| serde_json::to_value(w).unwrap_or(Value::Null)),

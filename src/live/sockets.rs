@@ -86,6 +86,18 @@ impl SocketTable {
         v
     }
 
+    /// What the table says the container is: `server` (listens on TCP), `client` (only
+    /// outbound connections), `idle` (neither).
+    pub fn role(&self) -> &'static str {
+        if !self.tcp_ports().is_empty() {
+            "server"
+        } else if self.outbound().next().is_some() {
+            "client"
+        } else {
+            "idle"
+        }
+    }
+
     pub fn outbound(&self) -> impl Iterator<Item = &Connection> {
         self.established.iter().filter(|c| c.outbound)
     }
@@ -289,6 +301,14 @@ mod tests {
         assert_eq!(out[0].peer_port, 18789);
         assert_eq!(out[0].peer.as_deref(), Some("peer"));
         assert!(!t.established[1].outbound, "inbound to :80");
+        assert_eq!(t.role(), "server");
+        let client = summarize(&parse(TCP), "exec", |_| None);
+        let client = SocketTable {
+            listen: vec![],
+            ..client
+        };
+        assert_eq!(client.role(), "client");
+        assert_eq!(SocketTable::default().role(), "idle");
     }
 
     #[test]

@@ -24,13 +24,13 @@ const POLL: Duration = Duration::from_millis(250);
 /// The timings the engine applies, defaults filled in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct HealthSpec {
-    #[serde(serialize_with = "ser_ms")]
+    #[serde(rename = "interval_ms", serialize_with = "ser_ms")]
     pub interval: Duration,
-    #[serde(serialize_with = "ser_ms")]
+    #[serde(rename = "timeout_ms", serialize_with = "ser_ms")]
     pub timeout: Duration,
-    #[serde(serialize_with = "ser_ms")]
+    #[serde(rename = "start_period_ms", serialize_with = "ser_ms")]
     pub start_period: Duration,
-    #[serde(serialize_with = "ser_ms")]
+    #[serde(rename = "start_interval_ms", serialize_with = "ser_ms")]
     pub start_interval: Duration,
     pub retries: u32,
 }
