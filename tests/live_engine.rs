@@ -679,3 +679,29 @@ async fn dns_failure_is_diagnosed() {
     assert_eq!(rules_for(&r, "client"), ["HLV01"], "{:#?}", r.findings);
     assert!(observation(&r.observations, &c)["watch"].is_null());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paused_container_is_hlv08_without_an_exec() {
+    let Some(engine) = engine_or_skip().await else {
+        return;
+    };
+    let fx = Fixture::new(&engine);
+    let image = fx.image(true).await;
+    let test = ["CMD-SHELL", "true"];
+    let c = fx
+        .run(Spec::new("frozen", &image, &["sleep", "600"]).health(health(&test, 1000, 1000, 3, 0)))
+        .await;
+    fx.docker.pause_container(&c).await.expect("pause");
+    let a = analysis(
+        &fx.prefix,
+        vec![(service("frozen", Some(&test)), kind(ServiceKind::Worker))],
+    );
+    let r = live::verify(&engine, &args(&fx.prefix, None, false), &a).await;
+    let _ = fx.docker.unpause_container(&c).await;
+    let r = r.expect("verify");
+    assert_eq!(rules_for(&r, "frozen"), ["HLV08"], "{:#?}", r.findings);
+    assert!(message(&r, "HLV08").contains("paused"));
+    let o = observation(&r.observations, &c);
+    assert_eq!(o["state"], "paused");
+    assert!(o["exec"].is_null());
+}
