@@ -705,3 +705,100 @@ async fn paused_container_is_hlv08_without_an_exec() {
     assert_eq!(o["state"], "paused");
     assert!(o["exec"].is_null());
 }
+
+/// Runs `docker-compose down` for a real compose project, even when the test panics.
+struct ComposeDown {
+    dir: std::path::PathBuf,
+    project: String,
+}
+
+impl Drop for ComposeDown {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("docker-compose")
+            .args([
+                "-p",
+                &self.project,
+                "down",
+                "--rmi",
+                "all",
+                "-v",
+                "--remove-orphans",
+            ])
+            .current_dir(&self.dir)
+            .output();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn project_started_by_docker_compose_is_found_by_its_labels() {
+    let Some(engine) = engine_or_skip().await else {
+        return;
+    };
+    let has_compose = std::process::Command::new("docker-compose")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_compose {
+        eprintln!("skipping: docker-compose is not installed");
+        return;
+    }
+    let project = format!("hl-test-{}-compose", std::process::id());
+    let dir = std::env::temp_dir().join(&project);
+    std::fs::create_dir_all(&dir).unwrap();
+    let _down = ComposeDown {
+        dir: dir.clone(),
+        project: project.clone(),
+    };
+    std::fs::copy(BUSYBOX, dir.join("busybox")).unwrap();
+    std::fs::write(
+        dir.join("Dockerfile"),
+        "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\nRUN mkdir -p /www && echo ok > /www/index.html\n",
+    )
+    .unwrap();
+    let test = ["CMD-SHELL", "wget -q -O- http://localhost:80/"];
+    std::fs::write(
+        dir.join("docker-compose.yml"),
+        format!(
+            "services:\n  web:\n    build: .\n    image: {project}-web\n    command: [\"httpd\", \"-f\", \"-p\", \"80\", \"-h\", \"/www\"]\n    healthcheck:\n      test: [\"CMD-SHELL\", \"wget -q -O- http://localhost:80/\"]\n      interval: 1s\n      timeout: 2s\n      retries: 2\n  bot:\n    image: {project}-web\n    command: [\"sleep\", \"600\"]\n    depends_on: [web]\n    healthcheck:\n      test: [\"CMD\", \"curl\", \"-f\", \"http://localhost:3000/\"]\n      interval: 1s\n      timeout: 2s\n      retries: 2\n"
+        ),
+    )
+    .unwrap();
+    let up = std::process::Command::new("docker-compose")
+        .args(["-p", &project, "up", "-d", "--build"])
+        .current_dir(&dir)
+        .output()
+        .expect("docker-compose up");
+    assert!(
+        up.status.success(),
+        "docker-compose up failed: {}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    let a = analysis(
+        &project,
+        vec![
+            (service("web", Some(&test)), kind(ServiceKind::HttpServer)),
+            (
+                service(
+                    "bot",
+                    Some(&["CMD", "curl", "-f", "http://localhost:3000/"]),
+                ),
+                kind(ServiceKind::WsClient),
+            ),
+        ],
+    );
+    let r = live::verify(&engine, &args(&project, None, false), &a)
+        .await
+        .expect("verify");
+    let obs = r.observations.as_array().unwrap();
+    assert_eq!(obs.len(), 2, "{obs:#?}");
+    let web = obs.iter().find(|o| o["service"] == "web").unwrap();
+    let bot = obs.iter().find(|o| o["service"] == "bot").unwrap();
+    assert_eq!(web["watch"]["status"], "healthy", "{web:#}");
+    assert_eq!(web["watch"]["status"], web["watch"]["engine_status"]);
+    assert!(rules_for(&r, "web").is_empty(), "{:#?}", r.findings);
+    // Exec form: the OCI runtime cannot find `curl` at all.
+    assert!(rules_for(&r, "bot").contains(&"HLV02"), "{:#?}", r.findings);
+    assert_eq!(bot["watch"]["status"], "unhealthy", "{bot:#}");
+    assert_eq!(bot["watch"]["status"], bot["watch"]["engine_status"]);
+}
