@@ -719,8 +719,8 @@ impl Drop for ComposeDown {
                 "-p",
                 &self.project,
                 "down",
-                "--rmi",
-                "all",
+                "-t",
+                "0",
                 "-v",
                 "--remove-orphans",
             ])
@@ -743,29 +743,27 @@ async fn project_started_by_docker_compose_is_found_by_its_labels() {
         eprintln!("skipping: docker-compose is not installed");
         return;
     }
-    let project = format!("hl-test-{}-compose", std::process::id());
+    // The image comes from the fixture so compose only has to create containers. Declared
+    // first, so it is dropped last: compose removes its containers before the image goes.
+    let fx = Fixture::new(&engine);
+    let image = fx.image(true).await;
+    let project = format!("{}-compose", fx.prefix);
     let dir = std::env::temp_dir().join(&project);
     std::fs::create_dir_all(&dir).unwrap();
     let _down = ComposeDown {
         dir: dir.clone(),
         project: project.clone(),
     };
-    std::fs::copy(BUSYBOX, dir.join("busybox")).unwrap();
-    std::fs::write(
-        dir.join("Dockerfile"),
-        "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\nRUN mkdir -p /www && echo ok > /www/index.html\n",
-    )
-    .unwrap();
     let test = ["CMD-SHELL", "wget -q -O- http://localhost:80/"];
     std::fs::write(
         dir.join("docker-compose.yml"),
         format!(
-            "services:\n  web:\n    build: .\n    image: {project}-web\n    command: [\"httpd\", \"-f\", \"-p\", \"80\", \"-h\", \"/www\"]\n    healthcheck:\n      test: [\"CMD-SHELL\", \"wget -q -O- http://localhost:80/\"]\n      interval: 1s\n      timeout: 2s\n      retries: 2\n  bot:\n    image: {project}-web\n    command: [\"sleep\", \"600\"]\n    depends_on: [web]\n    healthcheck:\n      test: [\"CMD\", \"curl\", \"-f\", \"http://localhost:3000/\"]\n      interval: 1s\n      timeout: 2s\n      retries: 2\n"
+            "services:\n  web:\n    image: {image}\n    command: [\"httpd\", \"-f\", \"-p\", \"80\", \"-h\", \"/www\"]\n    healthcheck:\n      test: [\"CMD-SHELL\", \"wget -q -O- http://localhost:80/\"]\n      interval: 1s\n      timeout: 2s\n      retries: 2\n  bot:\n    image: {image}\n    command: [\"sleep\", \"600\"]\n    depends_on: [web]\n    healthcheck:\n      test: [\"CMD\", \"curl\", \"-f\", \"http://localhost:3000/\"]\n      interval: 1s\n      timeout: 2s\n      retries: 2\n"
         ),
     )
     .unwrap();
     let up = std::process::Command::new("docker-compose")
-        .args(["-p", &project, "up", "-d", "--build"])
+        .args(["-p", &project, "up", "-d"])
         .current_dir(&dir)
         .output()
         .expect("docker-compose up");
