@@ -208,13 +208,19 @@ async fn check_past_its_timeout_is_hlv04_and_bounded() {
         .await
         .expect("verify");
     assert!(
-        began.elapsed() < Duration::from_secs(1) + live::exec::MARGIN + Duration::from_secs(3),
-        "the hanging exec was abandoned in time: {:?}",
+        began.elapsed() < Duration::from_secs(15),
+        "the 30 s check was abandoned, not awaited: {:?}",
         began.elapsed()
     );
     assert_eq!(rules_for(&r, "slow"), ["HLV04"], "{:#?}", r.findings);
     let o = observation(&r.observations, &c);
     assert_eq!(o["exec"]["timed_out"], true);
+    let ms = o["exec"]["duration_ms"].as_u64().unwrap();
+    let bound = (Duration::from_secs(1) + live::exec::MARGIN).as_millis() as u64;
+    assert!(
+        (1000..=bound).contains(&ms),
+        "cut off at its 1 s timeout: {ms} ms"
+    );
     assert!(
         o["watch"].is_null(),
         "--no-watch stops after the first verdict"
@@ -439,7 +445,7 @@ async fn container_removed_during_watch_is_reported_not_awaited() {
         .expect("verify");
     remover.await.unwrap().expect("removed");
     assert!(
-        began.elapsed() < Duration::from_secs(10),
+        began.elapsed() < Duration::from_secs(20),
         "{:?}",
         began.elapsed()
     );
@@ -634,7 +640,7 @@ async fn container_exiting_during_watch_is_hlv08() {
         .await
         .expect("verify");
     assert!(
-        began.elapsed() < Duration::from_secs(10),
+        began.elapsed() < Duration::from_secs(20),
         "{:?}",
         began.elapsed()
     );
