@@ -154,6 +154,15 @@ async fn founding_incident_client_with_http_check() {
     let (ours, engine_status) = verdicts(o);
     assert_eq!(ours, "unhealthy");
     assert_eq!(ours, engine_status);
+
+    // `--service gateway` looks at that service alone.
+    let mut only = args(&fx.prefix, None, true);
+    only.services = vec!["gateway".into()];
+    let r = live::verify(&engine, &only, &a).await.expect("verify");
+    let obs = r.observations.as_array().unwrap();
+    assert_eq!(obs.len(), 1, "{obs:#?}");
+    assert_eq!(obs[0]["service"], "gateway");
+    assert!(r.findings.is_empty(), "{:#?}", r.findings);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
