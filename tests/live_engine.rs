@@ -155,14 +155,18 @@ async fn founding_incident_client_with_http_check() {
     assert_eq!(ours, "unhealthy");
     assert_eq!(ours, engine_status);
 
-    // `--service gateway` looks at that service alone.
+    // `--service bot` looks at that service alone, and still names its peer.
     let mut only = args(&fx.prefix, None, true);
-    only.services = vec!["gateway".into()];
+    only.services = vec!["bot".into()];
     let r = live::verify(&engine, &only, &a).await.expect("verify");
     let obs = r.observations.as_array().unwrap();
     assert_eq!(obs.len(), 1, "{obs:#?}");
-    assert_eq!(obs[0]["service"], "gateway");
-    assert!(r.findings.is_empty(), "{:#?}", r.findings);
+    assert_eq!(obs[0]["service"], "bot");
+    assert_eq!(
+        obs[0]["sockets"]["established"][0]["peer"],
+        format!("gateway/{gateway}")
+    );
+    assert!(rules_for(&r, "gateway").is_empty(), "{:#?}", r.findings);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

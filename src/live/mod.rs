@@ -237,12 +237,10 @@ pub async fn verify(
     }
     let wanted = |name: &str| args.services.is_empty() || args.services.iter().any(|s| s == name);
 
-    let found: Vec<Found> = discover::discover(engine, &project_name)
-        .await?
-        .into_iter()
-        .filter(|f| wanted(&f.service))
-        .collect();
-    let owners = discover::address_owners(&found);
+    let all = discover::discover(engine, &project_name).await?;
+    // Peers are named from every container of the project, selected or not.
+    let owners = discover::address_owners(&all);
+    let found: Vec<Found> = all.into_iter().filter(|f| wanted(&f.service)).collect();
     let mut per_service: HashMap<String, usize> = HashMap::new();
     for f in &found {
         *per_service.entry(f.service.clone()).or_default() += 1;
@@ -266,7 +264,7 @@ pub async fn verify(
         }
     }
 
-    // Step 2: every container at once; each verdict printed as soon as it is known.
+    // Every container at once; each verdict is printed as soon as it is known.
     let mut pending: FuturesUnordered<_> = found
         .into_iter()
         .map(|f| {
@@ -293,7 +291,7 @@ pub async fn verify(
             ))
     });
 
-    // Step 4: the engine's own cycles.
+    // Then the engine's own cycles.
     if !args.no_watch {
         let targets: Vec<(usize, watch::Target)> = inspected
             .iter()
@@ -312,7 +310,7 @@ pub async fn verify(
             })
             .collect();
         if !targets.is_empty() {
-            let only: Vec<watch::Target> = targets.iter().map(|(_, t)| clone_target(t)).collect();
+            let only: Vec<watch::Target> = targets.iter().map(|(_, t)| t.clone()).collect();
             let opts = WatchOptions {
                 cycles: args.cycles,
                 timeout: watch_timeout,
@@ -345,15 +343,6 @@ pub async fn verify(
         findings,
         observations: Value::Array(observations),
     })
-}
-
-fn clone_target(t: &watch::Target) -> watch::Target {
-    watch::Target {
-        id: t.id.clone(),
-        label: t.label.clone(),
-        spec: t.spec,
-        inspect: t.inspect.clone(),
-    }
 }
 
 fn nanos(v: Option<i64>) -> Option<Duration> {

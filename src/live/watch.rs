@@ -303,6 +303,7 @@ fn ser_opt_ms<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok,
 }
 
 /// One container to watch.
+#[derive(Clone, Debug)]
 pub struct Target {
     pub id: String,
     pub label: String,
