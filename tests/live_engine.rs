@@ -819,3 +819,27 @@ async fn project_started_by_docker_compose_is_found_by_its_labels() {
     assert_eq!(bot["watch"]["status"], "unhealthy", "{bot:#}");
     assert_eq!(bot["watch"]["status"], bot["watch"]["engine_status"]);
 }
+
+/// `run` is what the command line calls from synchronous code: it brings its own runtime.
+#[test]
+fn run_builds_its_own_runtime() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let Some(engine) = rt.block_on(engine_or_skip()) else {
+        return;
+    };
+    let fx = Fixture::new(&engine);
+    let image = rt.block_on(fx.image(true));
+    let test = ["CMD", "true"];
+    let c = rt.block_on(
+        fx.run(Spec::new("job", &image, &["sleep", "600"]).health(health(&test, 1000, 1000, 1, 0))),
+    );
+    let a = analysis(
+        &fx.prefix,
+        vec![(service("job", Some(&test)), kind(ServiceKind::Worker))],
+    );
+    let r = live::run(&args(&fx.prefix, None, true), &a).expect("run");
+    assert!(r.findings.is_empty(), "{:#?}", r.findings);
+    let o = observation(&r.observations, &c);
+    assert_eq!(o["exec"]["exit_code"], 0);
+    assert_eq!(o["check"]["argv"][0], "true");
+}
