@@ -843,3 +843,55 @@ fn run_builds_its_own_runtime() {
     assert_eq!(o["exec"]["exit_code"], 0);
     assert_eq!(o["check"]["argv"][0], "true");
 }
+
+/// A socket the user may not open gives its own error, not a transport failure. Only
+/// provable as root (the child drops to `nobody`) with a socket closed to others.
+#[test]
+fn socket_without_permission_is_a_clear_error() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    use std::os::unix::process::CommandExt;
+    const SOCKET: &str = "/var/run/docker.sock";
+    if std::env::var("HL_LIVE_PERM_CHILD").is_ok() {
+        let rt = tokio::runtime::Runtime::new().expect("runtime");
+        let err = rt
+            .block_on(Engine::connect_to(&format!("unix://{SOCKET}"), None))
+            .expect_err("nobody may not open the socket");
+        assert!(
+            matches!(err, live::LiveError::PermissionDenied { .. }),
+            "{err:?}"
+        );
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains(SOCKET), "{err}");
+        return;
+    }
+    let me = std::fs::metadata("/proc/self")
+        .map(|m| m.uid())
+        .unwrap_or(u32::MAX);
+    let Ok(sock) = std::fs::metadata(SOCKET) else {
+        eprintln!("skipping: no {SOCKET}");
+        return;
+    };
+    if me != 0 || sock.permissions().mode() & 0o006 != 0 {
+        eprintln!("skipping: needs root and a socket closed to other users");
+        return;
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "socket_without_permission_is_a_clear_error",
+            "--exact",
+            "--nocapture",
+        ])
+        .env("HL_LIVE_PERM_CHILD", "1")
+        .env_remove("DOCKER_HOST")
+        .uid(65534)
+        .gid(65534)
+        .output()
+        .expect("run child as nobody");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("1 passed"), "{stdout}");
+}
