@@ -6,6 +6,7 @@ pub mod cli;
 pub mod fix;
 pub mod images;
 pub mod infer;
+pub mod live;
 pub mod load;
 pub mod model;
 pub mod pipeline;
