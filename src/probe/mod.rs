@@ -216,6 +216,7 @@ pub fn analyze_exec(argv: &[String]) -> Probe {
         shell::walk_exec(argv, know)
     };
     finish(&mut probe, walked, know);
+    snap_ranges(&mut probe, &argv.join(" "));
     probe
 }
 
@@ -238,7 +239,34 @@ pub fn analyze_shell(script: &str, shell: Option<&[String]>) -> Probe {
     let setup = shell::ShellSetup::from_shell_argv(shell_argv, script);
     let walked = shell::walk_script(script, setup, know);
     finish(&mut probe, walked, know);
+    snap_ranges(&mut probe, script);
     probe
+}
+
+/// Keeps every range inside the text and on character boundaries, so rules can always slice.
+fn snap_ranges(probe: &mut Probe, text: &str) {
+    let down = |mut i: usize| {
+        i = i.min(text.len());
+        while !text.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    let up = |mut i: usize| {
+        i = i.min(text.len());
+        while !text.is_char_boundary(i) {
+            i += 1;
+        }
+        i
+    };
+    let fix = |r: &mut (usize, usize)| {
+        let s = down(r.0);
+        *r = (s, up(r.1).max(s));
+    };
+    for step in &mut probe.steps {
+        fix(&mut step.range);
+        step.arg_ranges.iter_mut().for_each(fix);
+    }
 }
 
 /// Turns the walk into the public shape: steps, kind, exit status facts.

@@ -272,10 +272,7 @@ struct Scope<'s> {
 
 impl Scope<'_> {
     fn byte(&self, char_index: usize) -> usize {
-        self.c2b
-            .get(char_index)
-            .copied()
-            .unwrap_or(self.src.len())
+        self.c2b.get(char_index).copied().unwrap_or(self.src.len())
     }
 
     fn root(&self, local: usize) -> usize {
@@ -317,7 +314,13 @@ pub(crate) fn walk_script(src: &str, setup: ShellSetup, know: &Knowledge) -> Wal
     let map: Rc<Vec<usize>> = Rc::new((0..=src.len()).collect());
     let shells = Rc::new(setup.cmdline.into_iter().collect());
     let state = (setup.pipefail, setup.errexit);
-    match w.script(src, map, (shells, Rc::new(Vec::new())), setup.in_shell, state) {
+    match w.script(
+        src,
+        map,
+        (shells, Rc::new(Vec::new())),
+        setup.in_shell,
+        state,
+    ) {
         Ok(o) => w.out.outcomes = o,
         Err(e) => {
             w.out.parse_error = Some(e);
@@ -459,14 +462,15 @@ impl<'k> Walker<'k> {
             let text = sc.text(p.location());
             // Walked even when unreachable, so every command is seen.
             let out = self.pipeline(sc, p, tail && k + 1 == n);
-            let (mut res, go) = acc.partition(|o| {
-                !o.exited && ((o.code == Code::Exact(0)) == is_and)
-            });
+            let (mut res, go) =
+                acc.partition(|o| !o.exited && ((o.code == Code::Exact(0)) == is_and));
             if !go.is_empty() {
                 if !is_and && out.all_zero() {
-                    res.extend(out.with_why(&format!(
-                        "`|| {text}` turns every failure into exit 0"
-                    )));
+                    // Listed first: this is the path that swallows the failure.
+                    let mut first =
+                        out.with_why(&format!("`|| {text}` turns every failure into exit 0"));
+                    first.extend(res);
+                    res = first;
                 } else {
                     res.extend(out);
                 }
@@ -597,8 +601,7 @@ impl<'k> Walker<'k> {
                             if pending {
                                 let (exited, live) = cond.partition(|o| !o.exited);
                                 res.extend(exited);
-                                let (ok, failed) =
-                                    live.partition(|o| o.code != Code::Exact(0));
+                                let (ok, failed) = live.partition(|o| o.code != Code::Exact(0));
                                 if !ok.is_empty() {
                                     res.extend(body);
                                 }
@@ -615,9 +618,12 @@ impl<'k> Walker<'k> {
                     }
                 }
                 if pending {
-                    res.extend(Outcomes::zero(Some(
+                    // Listed first: this is the path that swallows the failure.
+                    let mut first = Outcomes::zero(Some(
                         "`if` without `else` exits 0 when its condition fails".to_owned(),
-                    )));
+                    ));
+                    first.extend(res);
+                    res = first;
                 }
                 res
             }
@@ -732,11 +738,20 @@ impl<'k> Walker<'k> {
         }
         input.range = extent.unwrap_or((sc.root(0), sc.root(0)));
         if input.argv.is_empty() {
-            return if assigned_substitution || !input.redirects.is_empty() {
-                Outcomes::unknown()
-            } else {
-                Outcomes::zero(None)
-            };
+            if input.redirects.is_empty() {
+                return if assigned_substitution {
+                    Outcomes::unknown()
+                } else {
+                    Outcomes::zero(None)
+                };
+            }
+            // `</dev/tcp/localhost/80`: the shell opens the redirection with no command at all.
+            cmds.push(SimpleCmd {
+                range: input.range,
+                redirects: input.redirects,
+                ..SimpleCmd::default()
+            });
+            return Outcomes::unknown();
         }
         let shells = if tail { &sc.outer } else { &sc.shells };
         self.simple_command(input, shells.clone(), sc.in_shell, Some(sc), cmds)
@@ -798,9 +813,17 @@ impl<'k> Walker<'k> {
         }
         let root = |x: usize| sc.root(start + x.min(w.value.len()));
         let map: Vec<usize> = ev.map.iter().map(|&x| root(x)).collect();
-        let range = (root(0), root(w.value.len()));
+        // The end is one past the last character, not wherever the end of an enclosing quoted
+        // word maps to.
+        let end = w
+            .value
+            .char_indices()
+            .last()
+            .map_or(root(0), |(i, c)| root(i) + c.len_utf8());
+        let range = (root(0), end.max(root(0)));
         for (inner, off) in ev.subs {
-            let inner_map: Rc<Vec<usize>> = Rc::new((0..=inner.len()).map(|i| root(off + i)).collect());
+            let inner_map: Rc<Vec<usize>> =
+                Rc::new((0..=inner.len()).map(|i| root(off + i)).collect());
             if self.depth < MAX_DEPTH {
                 self.depth += 1;
                 let state = (sc.pipefail.get(), false);
@@ -827,14 +850,13 @@ impl<'k> Walker<'k> {
         cmds: &mut Vec<SimpleCmd>,
     ) -> Outcomes {
         let know = self.know;
-        let tool_index = tools::unwrap_wrappers(&input.argv, know);
-        for (i, a) in input.argv.iter().enumerate().take(tool_index + 1) {
-            let name = tools::basename(a);
-            if !(in_shell && tools::is_builtin(name, know)) && !name.is_empty() {
+        let chain = tools::wrapper_chain(&input.argv, know);
+        let tool_index = chain.last().copied().unwrap_or(0);
+        for &i in &chain {
+            let name = input.argv.get(i).map_or("", |a| tools::basename(a));
+            let builtin = in_shell && tools::is_builtin(name, know);
+            if !name.is_empty() && !builtin {
                 self.out.programs.push(name.to_owned());
-            }
-            if i == tool_index {
-                break;
             }
         }
         let tool = &input.argv[tool_index.min(input.argv.len())..];
@@ -872,8 +894,8 @@ impl<'k> Walker<'k> {
                 }
             }
         }
-        let status = status
-            .unwrap_or_else(|| status_of(tool, &input.redirects, &input.range, scope, know));
+        let status =
+            status.unwrap_or_else(|| status_of(tool, &input.redirects, &input.range, scope, know));
         cmds.push(SimpleCmd {
             argv: input.argv,
             arg_ranges: input.arg_ranges,
@@ -899,9 +921,11 @@ fn sequence(prev: Outcomes, next: Outcomes, text: &str) -> Outcomes {
     let (mut res, live) = prev.partition(|o| !o.exited);
     if !live.is_empty() {
         if next.all_zero() && live.can_fail() {
-            res.extend(next.with_why(&format!(
+            let mut first = next.with_why(&format!(
                 "`{text}` runs last and always exits 0, whatever the commands before it returned"
-            )));
+            ));
+            first.extend(res);
+            res = first;
         } else {
             res.extend(next);
         }

@@ -109,7 +109,14 @@ pub fn parse_dev_tcp(path: &str) -> Option<Target> {
         .or_else(|| path.strip_prefix("/dev/udp/"))?;
     let (host, port) = rest.split_once('/')?;
     let mut target = Target {
-        scheme: Some(if path.starts_with("/dev/udp/") { "udp" } else { "tcp" }.to_owned()),
+        scheme: Some(
+            if path.starts_with("/dev/udp/") {
+                "udp"
+            } else {
+                "tcp"
+            }
+            .to_owned(),
+        ),
         host: host.to_owned(),
         ..Target::default()
     };

@@ -245,7 +245,11 @@ pub(crate) fn shell_script_arg(argv: &[String], know: &Knowledge) -> Option<(usi
             break;
         }
         if a.starts_with("--") {
-            j += if matches!(a, "--rcfile" | "--init-file") { 2 } else { 1 };
+            j += if matches!(a, "--rcfile" | "--init-file") {
+                2
+            } else {
+                1
+            };
             continue;
         }
         if (a.starts_with('-') || a.starts_with('+')) && a.len() > 1 {
@@ -271,15 +275,16 @@ pub(crate) fn shell_script_arg(argv: &[String], know: &Knowledge) -> Option<(usi
 /// Index in `argv` of the command a chain of wrappers (`timeout 5`, `gosu user`, `env A=b`,
 /// `exec`) finally runs.
 pub(crate) fn unwrap_wrappers(argv: &[String], know: &Knowledge) -> usize {
+    wrapper_chain(argv, know).last().copied().unwrap_or(0)
+}
+
+/// Indexes in `argv` of each program run: the wrappers, then the command they run.
+pub(crate) fn wrapper_chain(argv: &[String], know: &Knowledge) -> Vec<usize> {
+    let mut chain = vec![0];
     let mut i = 0;
     while i < argv.len() {
         let name = basename(&argv[i]);
-        let Some(w) = know
-            .data
-            .wrapper
-            .iter()
-            .find(|w| contains(&w.names, name))
-        else {
+        let Some(w) = know.data.wrapper.iter().find(|w| contains(&w.names, name)) else {
             break;
         };
         if name == "command" && argv.get(i + 1).is_some_and(|a| a == "-v" || a == "-V") {
@@ -312,8 +317,9 @@ pub(crate) fn unwrap_wrappers(argv: &[String], know: &Knowledge) -> usize {
             break;
         }
         i = j;
+        chain.push(i);
     }
-    i.min(argv.len().saturating_sub(1))
+    chain
 }
 
 /// Arguments split the way a getopt-style tool splits them.
@@ -424,22 +430,25 @@ fn kind_of_scheme(scheme: Option<&str>, know: &Knowledge) -> Option<ProbeKind> {
 pub(crate) fn classify(pipeline: &[SimpleCmd], i: usize, know: &Knowledge) -> Option<ProbeStep> {
     let cmd = pipeline.get(i)?;
     let argv = cmd.tool_argv();
-    let first = argv.first()?;
-    let name = basename(first);
     let mut step = ProbeStep {
-        tool: first.clone(),
+        tool: argv.first().cloned().unwrap_or_default(),
         argv: argv.to_vec(),
         range: cmd.range,
         arg_ranges: cmd.tool_ranges().to_vec(),
         ..ProbeStep::default()
     };
-
     if let Some(t) = cmd.redirects.iter().find_map(|r| parse_dev_tcp(r)) {
-        // bash opens the connection for the redirection; the command itself hardly matters.
+        // bash opens the connection for the redirection; the command itself hardly matters,
+        // and may be missing (`</dev/tcp/localhost/80`).
+        if step.tool.is_empty() {
+            step.tool = "/dev/tcp".to_owned();
+        }
         step.kind = ProbeKind::Tcp;
         step.target = Some(t);
         return Some(step);
     }
+    let first = argv.first()?;
+    let name = basename(first);
     if cmd.inner_walked {
         return None;
     }
@@ -448,7 +457,7 @@ pub(crate) fn classify(pipeline: &[SimpleCmd], i: usize, know: &Knowledge) -> Op
         step.pattern = greps_after(pipeline, i).first().map(|g| g.pattern.clone());
         return Some(step);
     }
-    if is_posix_shell(name, know) || name == "busybox" && argv.len() > 1 {
+    if is_posix_shell(name, know) {
         // A shell running a script file, or a `-c` script too deep or broken to read.
         step.kind = ProbeKind::Script;
         return Some(step);
@@ -457,9 +466,7 @@ pub(crate) fn classify(pipeline: &[SimpleCmd], i: usize, know: &Knowledge) -> Op
     let trivial = match name {
         "true" | ":" => true,
         "exit" => argv.get(1).is_some_and(|c| c.trim() == "0"),
-        "echo" | "printf" => {
-            last_in_pipe && cmd.redirects.iter().all(|r| harmless_redirect(r))
-        }
+        "echo" | "printf" => last_in_pipe && cmd.redirects.iter().all(|r| harmless_redirect(r)),
         _ => false,
     };
     if trivial {
@@ -519,7 +526,11 @@ fn classify_tool(
             step.full_command_line = full;
         }
         Some("pidof") => {
-            let names: Vec<&str> = parsed.positionals.iter().map(|&p| args[p].as_str()).collect();
+            let names: Vec<&str> = parsed
+                .positionals
+                .iter()
+                .map(|&p| args[p].as_str())
+                .collect();
             if names.is_empty() {
                 return None;
             }
@@ -550,8 +561,8 @@ fn classify_tool(
         }
         Some("test") => {
             let file_ops = [
-                "-e", "-f", "-d", "-s", "-r", "-w", "-x", "-L", "-h", "-p", "-S", "-b", "-c",
-                "-g", "-u", "-k", "-O", "-G", "-N",
+                "-e", "-f", "-d", "-s", "-r", "-w", "-x", "-L", "-h", "-p", "-S", "-b", "-c", "-g",
+                "-u", "-k", "-O", "-G", "-N",
             ];
             let at = args
                 .iter()
@@ -571,8 +582,15 @@ fn classify_tool(
             step.checks_freshness = args.iter().any(|a| {
                 matches!(
                     a.as_str(),
-                    "-mmin" | "-mtime" | "-amin" | "-atime" | "-cmin" | "-ctime" | "-newer"
-                        | "-newermt" | "-newerct"
+                    "-mmin"
+                        | "-mtime"
+                        | "-amin"
+                        | "-atime"
+                        | "-cmin"
+                        | "-ctime"
+                        | "-newer"
+                        | "-newermt"
+                        | "-newerct"
                 )
             });
         }
@@ -596,7 +614,13 @@ fn classify_tool(
     Some(step)
 }
 
-fn http_tool(tool: &Tool, step: &mut ProbeStep, args: &[String], parsed: &Parsed, know: &Knowledge) {
+fn http_tool(
+    tool: &Tool,
+    step: &mut ProbeStep,
+    args: &[String],
+    parsed: &Parsed,
+    know: &Knowledge,
+) {
     let fail = parsed.flags.iter().any(|(f, _)| {
         contains(&tool.fail_flags, f)
             || (f.len() == 2
@@ -605,9 +629,7 @@ fn http_tool(tool: &Tool, step: &mut ProbeStep, args: &[String], parsed: &Parsed
     });
     step.fails_on_http_error = Some(tool.fails_on_http_error.unwrap_or(false) || fail);
     let scheme = tool.scheme.as_deref();
-    let from_flag = parsed
-        .value(&tool.url)
-        .and_then(|u| parse_url(u, scheme));
+    let from_flag = parsed.value(&tool.url).and_then(|u| parse_url(u, scheme));
     let positionals: Vec<&str> = parsed
         .positionals
         .iter()
@@ -638,7 +660,13 @@ fn is_http_method(a: &str) -> bool {
 }
 
 /// `node -e`, `python -c`, `ruby -e`, `php -r`, `perl -e` one-liners.
-fn interpreter(tool: &Tool, step: &mut ProbeStep, args: &[String], parsed: &Parsed, know: &Knowledge) {
+fn interpreter(
+    tool: &Tool,
+    step: &mut ProbeStep,
+    args: &[String],
+    parsed: &Parsed,
+    know: &Knowledge,
+) {
     let code = parsed
         .flags
         .iter()
@@ -677,9 +705,8 @@ fn interpreter(tool: &Tool, step: &mut ProbeStep, args: &[String], parsed: &Pars
 
 fn url_in_code(code: &str) -> Option<Target> {
     static RE: OnceLock<Regex> = OnceLock::new();
-    let re = RE.get_or_init(|| {
-        Regex::new(r#"(?:https?|wss?)://[^\s'"`)\\]+"#).expect("constant regex")
-    });
+    let re =
+        RE.get_or_init(|| Regex::new(r#"(?:https?|wss?)://[^\s'"`)\\]+"#).expect("constant regex"));
     let m = re.find(code)?;
     parse_url(m.as_str().trim_end_matches([',', ';', '.']), None)
 }
@@ -702,7 +729,9 @@ fn object_target(code: &str) -> Option<Target> {
             .and_then(|c| c.get(1))
             .map_or("localhost", |m| m.as_str())
             .to_owned(),
-        path: path.captures(code).and_then(|c| Some(c.get(1)?.as_str().to_owned())),
+        path: path
+            .captures(code)
+            .and_then(|c| Some(c.get(1)?.as_str().to_owned())),
         ..Target::default()
     };
     target::set_port(&mut t, port);
@@ -719,7 +748,16 @@ fn host_port_in_code(code: &str) -> Option<Target> {
         )
     });
     const MODULES: [&str; 10] = [
-        "os", "net", "http", "https", "socket", "url", "dns", "tls", "urllib", "child_process",
+        "os",
+        "net",
+        "http",
+        "https",
+        "socket",
+        "url",
+        "dns",
+        "tls",
+        "urllib",
+        "child_process",
     ];
     let host = if code.contains("hostname()") || code.contains("gethostname()") {
         Some("$(hostname)".to_owned())
@@ -748,7 +786,11 @@ fn host_port_in_code(code: &str) -> Option<Target> {
 /// Host, port, address and URL flags, and positionals, per the tool's data.
 fn generic_target(tool: &Tool, step: &mut ProbeStep, args: &[String], parsed: &Parsed) {
     let scheme = tool.scheme.as_deref();
-    let positionals: Vec<&str> = parsed.positionals.iter().map(|&p| args[p].as_str()).collect();
+    let positionals: Vec<&str> = parsed
+        .positionals
+        .iter()
+        .map(|&p| args[p].as_str())
+        .collect();
     let mut target = parsed
         .value(&tool.url)
         .and_then(|u| parse_url(u, None).or_else(|| parse_host_port(u).filter(|_| u.contains(':'))))
@@ -842,10 +884,20 @@ fn greps_after(pipeline: &[SimpleCmd], i: usize) -> Vec<Grep> {
             _ => continue,
         };
         let spec = Tool {
-            values: ["-e", "--regexp", "-f", "--file", "-m", "--max-count", "-A", "-B", "-C"]
-                .iter()
-                .map(|s| (*s).to_owned())
-                .collect(),
+            values: [
+                "-e",
+                "--regexp",
+                "-f",
+                "--file",
+                "-m",
+                "--max-count",
+                "-A",
+                "-B",
+                "-C",
+            ]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
             ..Tool::default()
         };
         let args = &argv[1..];
@@ -996,7 +1048,10 @@ fn translate(p: &str, dialect: Dialect) -> String {
             '{' if !chars.get(i + 1).is_some_and(char::is_ascii_digit) => out.push_str(r"\{"),
             '}' => {
                 // Closes an interval only when one is open.
-                if out.rfind('{').is_some_and(|o| !out[o..].contains('}') && !out[..o].ends_with('\\')) {
+                if out
+                    .rfind('{')
+                    .is_some_and(|o| !out[o..].contains('}') && !out[..o].ends_with('\\'))
+                {
                     out.push('}');
                 } else {
                     out.push_str(r"\}");
@@ -1081,7 +1136,17 @@ pub(crate) fn exec_shell_syntax(argv: &[String], know: &Knowledge) -> Vec<(usize
         opaque[tool_at + script] = true;
     }
     const CODE_FLAGS: [&str; 11] = [
-        "-c", "-e", "-E", "-r", "--eval", "--execute", "-Q", "-q", "--query", "--command", "-p",
+        "-c",
+        "-e",
+        "-E",
+        "-r",
+        "--eval",
+        "--execute",
+        "-Q",
+        "-q",
+        "--query",
+        "--command",
+        "-p",
     ];
     for (i, a) in argv.iter().enumerate().skip(1) {
         if CODE_FLAGS.contains(&a.as_str()) && i + 1 < argv.len() {
@@ -1138,13 +1203,25 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for t in &know.data.tool {
             for n in &t.names {
-                assert!(seen.insert(n.clone()), "{n} is listed twice in probe-tools.toml");
+                assert!(
+                    seen.insert(n.clone()),
+                    "{n} is listed twice in probe-tools.toml"
+                );
             }
             if let Some(h) = &t.handler {
                 assert!(
                     [
-                        "http", "interpreter", "pgrep", "pidof", "ps", "kill", "netstat", "test",
-                        "find", "stat", "date"
+                        "http",
+                        "interpreter",
+                        "pgrep",
+                        "pidof",
+                        "ps",
+                        "kill",
+                        "netstat",
+                        "test",
+                        "find",
+                        "stat",
+                        "date"
                     ]
                     .contains(&h.as_str()),
                     "unknown handler {h}"
@@ -1174,9 +1251,22 @@ mod tests {
     fn wrappers_are_skipped() {
         let know = knowledge();
         assert_eq!(unwrap_wrappers(&s(&["timeout", "5", "curl", "x"]), know), 2);
-        assert_eq!(unwrap_wrappers(&s(&["timeout", "-s", "KILL", "5s", "nc"]), know), 3);
-        assert_eq!(unwrap_wrappers(&s(&["gosu", "postgres", "pg_isready"]), know), 2);
-        assert_eq!(unwrap_wrappers(&s(&["env", "A=1", "exec", "curl"]), know), 3);
+        assert_eq!(
+            unwrap_wrappers(&s(&["timeout", "-s", "KILL", "5s", "nc"]), know),
+            4
+        );
+        assert_eq!(
+            wrapper_chain(&s(&["timeout", "5", "gosu", "u", "pg_isready"]), know),
+            [0, 2, 4]
+        );
+        assert_eq!(
+            unwrap_wrappers(&s(&["gosu", "postgres", "pg_isready"]), know),
+            2
+        );
+        assert_eq!(
+            unwrap_wrappers(&s(&["env", "A=1", "exec", "curl"]), know),
+            3
+        );
         assert_eq!(unwrap_wrappers(&s(&["command", "-v", "curl"]), know), 0);
         assert_eq!(unwrap_wrappers(&s(&["timeout"]), know), 0);
     }
@@ -1190,9 +1280,19 @@ mod tests {
         let (i, o) = shell_script_arg(&s(&["/bin/sh", "-ec", "x"]), know).unwrap();
         assert_eq!(i, 2);
         assert!(o.errexit);
-        assert_eq!(shell_script_arg(&s(&["busybox", "sh", "-c", "x"]), know).unwrap().0, 3);
+        assert_eq!(
+            shell_script_arg(&s(&["busybox", "sh", "-c", "x"]), know)
+                .unwrap()
+                .0,
+            3
+        );
         assert!(shell_script_arg(&s(&["sh", "/healthcheck.sh"]), know).is_none());
-        assert_eq!(shell_script_arg(&s(&["su", "postgres", "-c", "x"]), know).unwrap().0, 3);
+        assert_eq!(
+            shell_script_arg(&s(&["su", "postgres", "-c", "x"]), know)
+                .unwrap()
+                .0,
+            3
+        );
     }
 
     #[test]
