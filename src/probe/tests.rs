@@ -1027,3 +1027,31 @@ fn variables_are_listed_once() {
         sh("pg_isready -U $POSTGRES_USER -d ${POSTGRES_DB} -h \"$PGHOST\" && echo $POSTGRES_USER");
     assert_eq!(p.variables, ["POSTGRES_USER", "POSTGRES_DB", "PGHOST"]);
 }
+
+#[test]
+fn one_liners_reading_heartbeat_files() {
+    let code = "import os, sys\ntry:\n    os.remove('/tmp/health.txt')\nexcept FileNotFoundError:\n    sys.exit(1)\n";
+    let p = exec(&["python3", "-c", code]);
+    let s = only(&p);
+    assert_eq!(s.kind, ProbeKind::File);
+    assert_eq!(s.file_path.as_deref(), Some("/tmp/health.txt"));
+    assert!(s.checks_freshness);
+    let p = sh(r#"node -e "process.exit(require('fs').existsSync('/tmp/ready') ? 0 : 1)""#);
+    assert_eq!(only(&p).kind, ProbeKind::File);
+    assert!(!only(&p).checks_freshness);
+}
+
+#[test]
+fn wait_tools_and_init_scripts() {
+    let p = exec(&["wait-for-it", "redis-queue:6379"]);
+    assert_eq!(only(&p).kind, ProbeKind::Tcp);
+    assert_eq!(hp(target(&p)), ("redis-queue", Some(6379)));
+    let p =
+        sh("SCRIPT_NAME=/ping REQUEST_METHOD=GET cgi-fcgi -bind -connect 127.0.0.1:9000 || exit 1");
+    assert_eq!(only(&p).kind, ProbeKind::Tcp);
+    assert_eq!(hp(target(&p)), ("127.0.0.1", Some(9000)));
+    let p = exec(&["service", "nginx", "status"]);
+    assert_eq!(only(&p).kind, ProbeKind::Process);
+    assert_eq!(only(&p).pattern.as_deref(), Some("nginx"));
+    assert!(exec(&["service", "nginx", "reload"]).steps.is_empty());
+}

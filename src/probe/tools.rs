@@ -83,6 +83,8 @@ struct Tool {
 struct InterpreterData {
     http: Vec<String>,
     tcp: Vec<String>,
+    file: Vec<String>,
+    file_freshness: Vec<String>,
     status_checks: Vec<String>,
 }
 
@@ -93,6 +95,8 @@ pub(crate) struct Knowledge {
     by_name: HashMap<String, usize>,
     http: Vec<Regex>,
     tcp: Vec<Regex>,
+    file: Vec<Regex>,
+    file_freshness: Vec<Regex>,
     status_checks: Vec<Regex>,
 }
 
@@ -126,6 +130,8 @@ pub(crate) fn knowledge() -> &'static Knowledge {
         Knowledge {
             http: compile(&data.interpreter.http),
             tcp: compile(&data.interpreter.tcp),
+            file: compile(&data.interpreter.file),
+            file_freshness: compile(&data.interpreter.file_freshness),
             status_checks: compile(&data.interpreter.status_checks),
             by_name,
             data,
@@ -540,6 +546,16 @@ fn classify_tool(
             step.pattern = Some(names.join(" "));
         }
         Some("ps") => ps(&mut step, &parsed, pipeline, i),
+        Some("service") => {
+            // `service nginx status`: the init script looks for the daemon's pid.
+            let [name, action, ..] = parsed.positionals.as_slice() else {
+                return None;
+            };
+            if args[*action] != "status" {
+                return None;
+            }
+            step.pattern = Some(args[*name].clone());
+        }
         Some("kill") => {
             if !(parsed.has(&["-0"]) || parsed.values_of(&["-s", "-n"]).any(|v| v == "0")) {
                 return None;
@@ -698,6 +714,15 @@ fn interpreter(
             t.scheme = Some("tcp".to_owned());
             t
         });
+    } else if know.file.iter().any(|r| r.is_match(&code)) {
+        static PATH: OnceLock<Regex> = OnceLock::new();
+        let path =
+            PATH.get_or_init(|| Regex::new(r#"['"](/[^'"\s]+)['"]"#).expect("constant regex"));
+        step.kind = ProbeKind::File;
+        step.file_path = path
+            .captures(&code)
+            .and_then(|c| Some(c.get(1)?.as_str().to_owned()));
+        step.checks_freshness = know.file_freshness.iter().any(|r| r.is_match(&code));
     } else {
         step.kind = ProbeKind::Script;
     }
@@ -1216,6 +1241,7 @@ mod tests {
                         "pgrep",
                         "pidof",
                         "ps",
+                        "service",
                         "kill",
                         "netstat",
                         "test",
