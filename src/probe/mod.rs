@@ -125,6 +125,8 @@ pub struct ProbeStep {
     pub full_command_line: bool,
     /// For process probes: the pattern also matches a process the check itself starts (the
     /// `sh -c` running the script, or `grep` in `ps | grep`), so it always finds something.
+    /// A command in last position of its script does not count the script's own shell: dash,
+    /// bash and busybox sh replace themselves with it (`exec`), so nothing is left to match.
     pub matches_own_shell: bool,
     /// For file probes: the path tested.
     pub file_path: Option<String>,
@@ -158,8 +160,8 @@ pub struct Probe {
     /// the variable as written (`$PORT`, `${PORT}`), `$(` or `` ` `` for command substitution,
     /// or [`WHOLE_COMMAND_LINE`] when one element holds a whole command line.
     pub exec_shell_syntax: Vec<(usize, String)>,
-    /// Programs the check runs, by basename, in order, including the ones inside `sh -c`
-    /// wrappers and `$(...)`. Shell builtins run under a shell are left out (they need no
+    /// Programs the check runs, by basename, in the order they start (a `$(...)` before the
+    /// command it feeds), including wrappers (`timeout`, `sh`) and what they run. Shell builtins run under a shell are left out (they need no
     /// binary); the implicit `/bin/sh` of CMD-SHELL is left out too (HL208 covers it).
     pub programs: Vec<String>,
     /// Shell variables the script reads (`$NAME`, `${NAME:-x}`), in order, once each.
