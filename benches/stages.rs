@@ -119,9 +119,12 @@ fn stages(c: &mut Criterion) {
         c.bench_function("dockerfile/corpus", |b| {
             b.iter(|| {
                 for (_, text) in &dockerfiles {
-                    let _ = std::hint::black_box(
-                        load::dockerfile::image_facts_from_text(text, 0, None, &[]),
-                    );
+                    let _ = std::hint::black_box(load::dockerfile::image_facts_from_text(
+                        text,
+                        0,
+                        None,
+                        &[],
+                    ));
                 }
             })
         });

@@ -3,6 +3,7 @@
 //! load → model → infer → probe → rules → findings → report (and fix, and live).
 
 pub mod cli;
+pub mod config;
 pub mod fix;
 pub mod images;
 pub mod infer;
@@ -12,8 +13,11 @@ pub mod model;
 pub mod pipeline;
 pub mod probe;
 pub mod redact;
+pub mod report;
 pub mod rules;
+pub mod run;
 pub mod span;
+pub mod suppress;
 pub mod walk;
 
 use std::process::ExitCode;
@@ -48,6 +52,21 @@ pub fn main_entry() -> ExitCode {
                 }
             }
         }
+        Some(cli::Command::Rules) => {
+            print!("{}", rules::docs::render_table());
+            ExitCode::SUCCESS
+        }
+        Some(cli::Command::Explain { id }) => match rules::docs::explain(&id) {
+            Some(page) => {
+                print!("{page}");
+                ExitCode::SUCCESS
+            }
+            None => {
+                eprintln!("error: no rule `{id}` (see `healthlint rules`)");
+                ExitCode::from(2)
+            }
+        },
+        None => run::lint(&cli.lint),
         _ => ExitCode::SUCCESS,
     }
 }

@@ -53,10 +53,8 @@ pub fn secret_values<'a>(
                 .iter()
                 .chain(service.dockerfile.iter().flat_map(|d| d.env.iter()));
             for var in envs {
-                if let Some(value) = &var.value {
-                    if is_secret_key(&var.key) {
-                        out.push(value.clone());
-                    }
+                if let Some(value) = var.value.as_ref().filter(|_| is_secret_key(&var.key)) {
+                    out.push(value.clone());
                 }
             }
         }

@@ -75,11 +75,11 @@ pub fn lint(args: &LintArgs) -> ExitCode {
         cwd: cwd.clone(),
         width: terminal_width(),
     };
-    if let Err(e) = report::render_all(&analyses, &opts, &mut stdout) {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            let _ = writeln!(stderr, "error: cannot write the report: {e}");
-            return ExitCode::from(EXIT_ERROR);
-        }
+    if let Err(e) = report::render_all(&analyses, &opts, &mut stdout)
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        let _ = writeln!(stderr, "error: cannot write the report: {e}");
+        return ExitCode::from(EXIT_ERROR);
     }
     if failed {
         return ExitCode::from(EXIT_ERROR);

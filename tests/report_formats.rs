@@ -91,6 +91,7 @@ fn project_from(path: &Path, text: &str) -> Project {
                 ),
                 span: s(r#"["CMD", "curl", "-f", "http://localhost:3000/health"]"#),
                 from_string: false,
+                ..Default::default()
             }),
             interval: Some(Spanned::new(Duration::from_secs(10), s("10s"))),
             span: Some(find(f, text, "healthcheck:", 0)),
@@ -132,6 +133,7 @@ fn project_from(path: &Path, text: &str) -> Project {
                 )),
                 span: s("curl http://localhost:8080/health"),
                 from_string: true,
+                ..Default::default()
             }),
             span: Some(find(f, text, "healthcheck:", 1)),
             ..HealthCheck::default()
@@ -221,7 +223,9 @@ fn kinds(project: &Project) -> Vec<ServiceAnalysis> {
                     host: "gateway.example".into(),
                     port: Some(18789),
                     span: None,
+                    ..Default::default()
                 }],
+                ..Default::default()
             },
             probe: Some(Probe {
                 kind: ProbeKind::Http,
@@ -238,11 +242,13 @@ fn kinds(project: &Project) -> Vec<ServiceAnalysis> {
                         host: "localhost".into(),
                         port: Some(3000),
                         path: Some("/health".into()),
+                        ..Default::default()
                     }),
                     fails_on_http_error: Some(true),
                     pattern: None,
                     full_command_line: false,
                     range: (0, 41),
+                    ..Default::default()
                 }],
                 shell: false,
                 script: None,
@@ -251,6 +257,7 @@ fn kinds(project: &Project) -> Vec<ServiceAnalysis> {
                 explicit_exit_codes: Vec::new(),
                 exec_shell_syntax: Vec::new(),
                 programs: vec!["curl".into()],
+                ..Default::default()
             }),
         },
         ServiceAnalysis {
@@ -263,8 +270,10 @@ fn kinds(project: &Project) -> Vec<ServiceAnalysis> {
                     port_end: 8080,
                     source: "ports".into(),
                     span: None,
+                    ..Default::default()
                 }],
                 peers: Vec::new(),
+                ..Default::default()
             },
             probe: None,
         },

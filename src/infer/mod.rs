@@ -128,15 +128,56 @@ pub struct KindInfo {
     pub served_ports: Vec<ServedPort>,
     /// Other services or hosts it talks to (from URLs in env or command): host, port, scheme.
     pub peers: Vec<Peer>,
-    /// Why the service needs a long start period (`postgres`, `jvm`, `migrations`...), when it
-    /// is a known slow starter.
+    /// Why the service is slow to start (relational database, JVM, migrations at start), when
+    /// it is one (HL302). Never set for one-shot jobs.
     pub slow_starter: Option<String>,
+    /// Where the slow-starter knowledge came from (the image, the command, the variable).
+    #[serde(skip)]
+    pub slow_starter_span: Option<Span>,
+    /// Some port of the service answers plain HTTP even when its kind is not a web server
+    /// (Elasticsearch, ClickHouse's HTTP interface, a separate health port): an HTTP probe is
+    /// not wrong by kind alone.
+    pub speaks_http: bool,
+    /// WebSocket endpoint paths the service serves (`WS_PATH=/ws`, `ws://self/ws`).
+    pub ws_paths: Vec<String>,
 }
 
 impl KindInfo {
-    /// Confident enough for rules that depend on the kind to speak.
+    /// Confident enough that rules may claim something the kind implies, e.g. "this service
+    /// listens on nothing".
     pub fn is_assertive(&self) -> bool {
-        self.kind != ServiceKind::Unknown && self.confidence >= 0.6
+        self.kind != ServiceKind::Unknown && self.confidence >= data::knowledge().scoring.assertive
+    }
+
+    /// Confidently a service that accepts no connections and declares no ports.
+    pub fn listens_on_nothing(&self) -> bool {
+        self.is_assertive()
+            && self.kind.listens() == Some(false)
+            && self.served_ports.iter().all(|p| p.source == "image")
+    }
+
+    /// The served port range containing `port`, if any.
+    pub fn served(&self, port: u16) -> Option<&ServedPort> {
+        self.served_ports
+            .iter()
+            .find(|p| (p.port..=p.port_end.max(p.port)).contains(&port))
+    }
+
+    /// Whether the service is known to serve `port`.
+    pub fn serves(&self, port: u16) -> bool {
+        self.served(port).is_some()
+    }
+
+    /// Names of the other services of the project this one talks to, without repeats.
+    pub fn peer_services(&self) -> impl Iterator<Item = &str> {
+        let mut seen: Vec<&str> = Vec::new();
+        self.peers.iter().filter_map(move |p| {
+            let s = p.service.as_deref()?;
+            (!seen.contains(&s)).then(|| {
+                seen.push(s);
+                s
+            })
+        })
     }
 }
 
@@ -189,13 +230,9 @@ pub fn infer_all(project: &Project) -> Vec<KindInfo> {
     project
         .services
         .iter()
-        .map(|_| KindInfo {
-            kind: ServiceKind::Unknown,
-            confidence: 0.0,
-            evidence: Vec::new(),
-            served_ports: Vec::new(),
-            peers: Vec::new(),
-            slow_starter: None,
+        .map(|s| {
+            let waits = awaited.get(s.name.as_str()).map_or(&[][..], Vec::as_slice);
+            engine::infer_service(project, s, waits)
         })
         .collect()
 }

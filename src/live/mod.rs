@@ -822,6 +822,7 @@ mod tests {
                     )),
                     span: Span::default(),
                     from_string: true,
+                    ..Default::default()
                 }),
                 ..Default::default()
             },

@@ -105,17 +105,6 @@ impl Target {
     pub fn is_ipv6_literal(&self) -> bool {
         self.host.starts_with('[') || self.host.matches(':').count() > 1
     }
-
-    /// The port the probe connects to: the explicit one, else the scheme's default.
-    pub fn effective_port(&self) -> Option<u16> {
-        self.port.or_else(
-            || match self.scheme.as_deref()?.to_ascii_lowercase().as_str() {
-                "http" | "ws" => Some(80),
-                "https" | "wss" => Some(443),
-                _ => None,
-            },
-        )
-    }
 }
 
 /// One command of the check that probes something.
@@ -134,9 +123,16 @@ pub struct ProbeStep {
     /// For process probes: the pattern searched and whether it matches the full command line.
     pub pattern: Option<String>,
     pub full_command_line: bool,
-    /// For process probes: the pattern also matches the shell that runs the check (`pgrep -f`
-    /// under `sh -c "...pattern..."`), so the step always succeeds.
+    /// For process probes: the pattern also matches a process the check itself starts (the
+    /// `sh -c` running the script, or `grep` in `ps | grep`), so it always finds something.
+    /// A command in last position of its script does not count the script's own shell: dash,
+    /// bash and busybox sh replace themselves with it (`exec`), so nothing is left to match.
     pub matches_own_shell: bool,
+    /// For file probes: the path tested.
+    pub file_path: Option<String>,
+    /// For file probes: the check compares the file's age (`find -mmin`, `stat -c %Y`,
+    /// `date -r`), not only its presence.
+    pub checks_freshness: bool,
     /// Byte range of this command within the test text (for exec form, within the joined argv).
     pub range: (usize, usize),
     /// Byte range of each element of `argv`, in the same coordinates as `range`.

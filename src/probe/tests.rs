@@ -241,6 +241,7 @@ fn analyze_reads_the_model() {
         ),
         span: Span::default(),
         from_string: false,
+        ..Default::default()
     };
     let p = analyze(&cmd, None);
     assert_eq!(p.kind, ProbeKind::DbNative);
@@ -253,6 +254,7 @@ fn analyze_reads_the_model() {
         )),
         span: Span::default(),
         from_string: true,
+        ..Default::default()
     };
     let bash = ["/bin/bash".to_owned(), "-c".to_owned()];
     let p = analyze(&shell_test, Some(&bash));
@@ -263,6 +265,7 @@ fn analyze_reads_the_model() {
         form: TestForm::None,
         span: Span::default(),
         from_string: false,
+        ..Default::default()
     };
     assert_eq!(analyze(&none, None).kind, ProbeKind::None);
 }

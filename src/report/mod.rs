@@ -41,6 +41,18 @@ impl Default for RenderOptions {
     }
 }
 
+/// Renders several inputs one after another (a walked directory, several path arguments).
+pub fn render_all(
+    analyses: &[Analysis],
+    opts: &RenderOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    for a in analyses {
+        render(a, opts, out)?;
+    }
+    Ok(())
+}
+
 pub fn render(analysis: &Analysis, opts: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
     match opts.format {
         Format::Human => human::render(analysis, opts, out),

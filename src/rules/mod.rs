@@ -5,10 +5,70 @@
 pub mod docs;
 mod helpers;
 pub mod meta;
-pub mod netstat_not_portable;
-pub mod probe_tool_missing_in_image;
-pub mod shell_form_on_shell_less_image;
-mod testing;
+#[cfg(test)]
+pub(crate) mod testing;
+
+mod awaited_service_without_healthcheck;
+mod client_check_cannot_see_stale_connection;
+mod curl_without_fail;
+mod depends_on_healthy_without_healthcheck;
+mod detection_window_out_of_range;
+mod exec_form_with_shell_syntax;
+mod generic_probe_on_database;
+mod healthcheck_disabled_but_awaited;
+mod healthcheck_in_non_final_stage;
+mod healthcheck_on_oneshot;
+mod http_probe_on_non_http_service;
+mod http_probe_on_websocket_endpoint;
+mod invalid_duration;
+mod invalid_test_form;
+mod liveness_only_check_on_server;
+mod localhost_may_resolve_to_ipv6;
+mod multiple_healthchecks;
+mod netstat_not_portable;
+mod pgrep_matches_own_shell;
+mod probe_cannot_fail;
+mod probe_checks_another_service;
+mod probe_port_not_served;
+mod probe_tool_missing_in_image;
+mod reserved_exit_code;
+mod server_disables_healthcheck;
+mod shell_form_on_shell_less_image;
+mod slow_starter_without_start_period;
+mod start_interval_unsupported;
+mod start_interval_without_start_period;
+mod timeout_not_below_interval;
+mod unescaped_dollar_in_compose_test;
+
+pub use awaited_service_without_healthcheck::AwaitedServiceWithoutHealthcheck;
+pub use client_check_cannot_see_stale_connection::ClientCheckCannotSeeStaleConnection;
+pub use curl_without_fail::CurlWithoutFail;
+pub use depends_on_healthy_without_healthcheck::DependsOnHealthyWithoutHealthcheck;
+pub use detection_window_out_of_range::DetectionWindowOutOfRange;
+pub use exec_form_with_shell_syntax::ExecFormWithShellSyntax;
+pub use generic_probe_on_database::GenericProbeOnDatabase;
+pub use healthcheck_disabled_but_awaited::HealthcheckDisabledButAwaited;
+pub use healthcheck_in_non_final_stage::HealthcheckInNonFinalStage;
+pub use healthcheck_on_oneshot::HealthcheckOnOneshot;
+pub use http_probe_on_non_http_service::HttpProbeOnNonHttpService;
+pub use http_probe_on_websocket_endpoint::HttpProbeOnWebsocketEndpoint;
+pub use invalid_duration::InvalidDuration;
+pub use invalid_test_form::InvalidTestForm;
+pub use liveness_only_check_on_server::LivenessOnlyCheckOnServer;
+pub use localhost_may_resolve_to_ipv6::LocalhostMayResolveToIpv6;
+pub use multiple_healthchecks::MultipleHealthchecks;
+pub use pgrep_matches_own_shell::PgrepMatchesOwnShell;
+pub use probe_cannot_fail::ProbeCannotFail;
+pub use probe_checks_another_service::ProbeChecksAnotherService;
+pub use probe_port_not_served::ProbePortNotServed;
+pub use reserved_exit_code::ReservedExitCode;
+pub use server_disables_healthcheck::ServerDisablesHealthcheck;
+pub use shell_form_on_shell_less_image::ShellFormOnShellLessImage;
+pub use slow_starter_without_start_period::SlowStarterWithoutStartPeriod;
+pub use start_interval_unsupported::StartIntervalUnsupported;
+pub use start_interval_without_start_period::StartIntervalWithoutStartPeriod;
+pub use timeout_not_below_interval::TimeoutNotBelowInterval;
+pub use unescaped_dollar_in_compose_test::UnescapedDollarInComposeTest;
 
 use serde::{Deserialize, Serialize};
 
@@ -180,6 +240,8 @@ pub fn all() -> &'static [&'static dyn Rule] {
         &HealthcheckDisabledButAwaited,
         &AwaitedServiceWithoutHealthcheck,
         &HealthcheckOnOneshot,
+        &probe_tool_missing_in_image::ProbeToolMissingInImage,
+        &netstat_not_portable::NetstatNotPortable,
         &MultipleHealthchecks,
         &HealthcheckInNonFinalStage,
         &ServerDisablesHealthcheck,

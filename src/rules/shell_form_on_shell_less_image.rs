@@ -1,12 +1,27 @@
-//! HL208: a check that needs `/bin/sh` (CMD-SHELL, a compose string, Dockerfile shell form) on
-//! an image known to have no shell (distroless, scratch, chainguard). A custom `SHELL` in the
-//! Dockerfile is trusted.
+//! Fires when the check needs `/bin/sh` (CMD-SHELL, Dockerfile shell form, an explicit
+//! `sh -c`) and the image is `scratch` or distroless without `:debug`, unless the Dockerfile
+//! sets its own SHELL or copies a shell in.
 
-use crate::images::{self, Basis, Presence};
 use crate::model::TestForm;
-use crate::rules::{Finding, Label, Rule, ServiceCtx, Severity};
+
+use super::helpers::{image, test_span};
+use super::{Finding, Rule, ServiceCtx};
 
 pub struct ShellFormOnShellLessImage;
+
+fn shell_less(image: &str) -> bool {
+    let i = image.to_ascii_lowercase();
+    if i == "scratch" {
+        return true;
+    }
+    let tag = i
+        .rsplit('/')
+        .next()
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, t)| t);
+    let debug = tag.is_some_and(|t| t.contains("debug"));
+    (i.contains("/distroless/") || i.starts_with("cgr.dev/chainguard/static")) && !debug
+}
 
 impl Rule for ShellFormOnShellLessImage {
     fn id(&self) -> &'static str {
@@ -14,79 +29,82 @@ impl Rule for ShellFormOnShellLessImage {
     }
 
     fn check_service(&self, cx: &ServiceCtx<'_>, out: &mut Vec<Finding>) {
-        let Some(test) = cx.service.healthcheck.test.as_ref() else {
+        let Some(test) = &cx.service.healthcheck.test else {
             return;
         };
-        if !cx.service.healthcheck.is_active() || !matches!(test.form, TestForm::CmdShell(_)) {
+        let needs_shell =
+            matches!(test.form, TestForm::CmdShell(_)) || cx.probe.is_some_and(|p| p.shell);
+        if !needs_shell || !cx.service.healthcheck.is_active() {
             return;
         }
-        if cx
+        let Some(img) = image(cx.service).filter(|i| shell_less(i)) else {
+            return;
+        };
+        if let Some(d) = &cx.service.dockerfile {
+            let brings_shell = d.shell.is_some()
+                || d.copied_paths
+                    .iter()
+                    .any(|p| p.value.ends_with("/sh") || p.value.contains("busybox"));
+            if brings_shell {
+                return;
+            }
+        }
+        let name = &cx.service.name;
+        let f = Finding::new(
+            self.id(),
+            test_span(cx.service),
+            format!(
+                "`{img}` has no /bin/sh, so every probe fails to start and `{name}` is marked unhealthy; use the exec form with a binary the image ships"
+            ),
+        )
+        .with_service(name);
+        let named_at = cx
             .service
             .dockerfile
             .as_ref()
-            .is_some_and(|d| d.shell.is_some())
-        {
-            return;
-        }
-        let fact = images::tool_fact(cx.service, "sh");
-        let (Presence::Absent, Basis::Image { image, source }) = (fact.presence, fact.basis) else {
-            return;
-        };
-        let labels = cx
-            .service
-            .image
-            .as_ref()
-            .map(|i| i.span)
-            .or_else(|| {
-                cx.service
-                    .dockerfile
-                    .as_ref()
-                    .and_then(|d| d.base_image.as_ref().map(|b| b.span))
-            })
-            .filter(|s| !s.is_dummy())
-            .map(|span| Label {
-                span,
-                message: format!("{image} has no /bin/sh ({source})"),
-            })
-            .into_iter()
-            .collect();
-        out.push(Finding {
-            rule: "HL208",
-            severity: Severity::Error,
-            service: Some(cx.service.name.clone()),
-            span: test.span,
-            message: format!(
-                "{image} has no /bin/sh, so the engine cannot start this shell-form check: every probe fails and `{}` never becomes healthy; use the exec form (`CMD` with a list)",
-                cx.service.name
-            ),
-            labels,
-            fix: None,
-        });
+            .and_then(|d| d.base_image.as_ref())
+            .or(cx.service.image.as_ref())
+            .map(|i| i.span);
+        let f = f.with_label(named_at, "this image has no shell");
+        out.push(f);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::testing::{ctx_parts, run_rule};
+    use crate::rules::testing::*;
+
+    const SRC: &str = "services:\n  api:\n    image: gcr.io/distroless/static-debian12\n    healthcheck:\n      test: /app/health || exit 1\n";
 
     #[test]
-    fn fires_on_distroless() {
-        let (p, k, probe) = ctx_parts(
-            "gcr.io/distroless/static:nonroot",
-            "/app/health",
-            &["/app/health"],
-        );
-        let f = run_rule(&ShellFormOnShellLessImage, &p, &k, Some(&probe));
+    fn fires_on_cmd_shell_with_distroless() {
+        let src = Src::new(SRC);
+        let b = svc("api")
+            .image("gcr.io/distroless/static-debian12")
+            .test_shell(&src, "/app/health || exit 1");
+        let f = run_one(&ShellFormOnShellLessImage, &src, b);
         assert_eq!(f.len(), 1);
-        assert!(f[0].message.contains("no /bin/sh"));
+        assert!(
+            f[0].message
+                .starts_with("`gcr.io/distroless/static-debian12` has no /bin/sh")
+        );
     }
 
     #[test]
-    fn silent_on_images_with_a_shell_or_unknown() {
-        for image in ["gcr.io/distroless/base:debug", "alpine:3.20", "acme/app"] {
-            let (p, k, probe) = ctx_parts(image, "/app/health", &["/app/health"]);
-            assert!(run_rule(&ShellFormOnShellLessImage, &p, &k, Some(&probe)).is_empty());
-        }
+    fn silent_on_exec_form_or_debug_image() {
+        let src = Src::new(SRC);
+        let b = svc("api")
+            .image("gcr.io/distroless/static-debian12")
+            .test_cmd(&["/app/health"], src.span("/app/health"));
+        assert!(run_one(&ShellFormOnShellLessImage, &src, b).is_empty());
+        let b = svc("api")
+            .image("gcr.io/distroless/base:debug")
+            .test_shell(&src, "/app/health || exit 1");
+        assert!(run_one(&ShellFormOnShellLessImage, &src, b).is_empty());
+        let b = svc("api")
+            .image("alpine:3.20")
+            .test_shell(&src, "/app/health || exit 1");
+        assert!(run_one(&ShellFormOnShellLessImage, &src, b).is_empty());
     }
 }

@@ -406,6 +406,7 @@ pub fn service(name: &str, test: Option<&[&str]>) -> Service {
                 form,
                 span: Span::default(),
                 from_string: false,
+                ..Default::default()
             }),
             ..Default::default()
         },
