@@ -25,7 +25,8 @@ pub struct Analysis {
     pub live: Option<serde_json::Value>,
 }
 
-pub fn analyze(project: Project) -> Analysis {
+pub fn analyze(mut project: Project) -> Analysis {
+    project.index_services();
     let kinds = crate::infer::infer_all(&project);
     let services = project
         .services

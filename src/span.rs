@@ -75,6 +75,51 @@ impl<T> std::ops::Deref for Spanned<T> {
 pub struct SourceFile {
     pub path: PathBuf,
     pub text: Arc<str>,
+    /// Byte offset of the start of every line, so positions resolve by binary search: reports
+    /// and suppressions look up a line per finding, and a scan per lookup would make large
+    /// files quadratic.
+    line_starts: Arc<[u32]>,
+}
+
+impl SourceFile {
+    pub fn new(path: PathBuf, text: Arc<str>) -> Self {
+        let line_starts = std::iter::once(0)
+            .chain(
+                text.bytes()
+                    .enumerate()
+                    .filter(|&(_, b)| b == b'\n')
+                    .map(|(i, _)| i as u32 + 1),
+            )
+            .collect();
+        SourceFile {
+            path,
+            text,
+            line_starts,
+        }
+    }
+
+    /// Line and column (1-based, column in characters) of a byte offset, like [`line_col`].
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = self.line_starts.partition_point(|&s| s as usize <= offset);
+        let start = self.line_starts[line - 1] as usize;
+        let col = self
+            .text
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count());
+        (line, col + 1)
+    }
+
+    /// The text of a 1-based line, without its line break.
+    pub fn line(&self, line: usize) -> Option<&str> {
+        let start = *self.line_starts.get(line.checked_sub(1)?)? as usize;
+        let end = self
+            .line_starts
+            .get(line)
+            .map_or(self.text.len(), |&e| e as usize);
+        let l = self.text.get(start..end)?;
+        Some(l.strip_suffix('\n').unwrap_or(l).trim_end_matches('\r'))
+    }
 }
 
 /// All files a run read, so diagnostics can show snippets long after loading.
@@ -95,10 +140,7 @@ impl Sources {
         if let Some(i) = self.files.iter().position(|f| f.path == path) {
             return i as FileId;
         }
-        self.files.push(SourceFile {
-            path,
-            text: text.into(),
-        });
+        self.files.push(SourceFile::new(path, text.into()));
         (self.files.len() - 1) as FileId
     }
 
@@ -127,6 +169,12 @@ impl Sources {
 
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
+    }
+
+    /// A span for `start..end` of a loaded file, resolved through its line index.
+    pub fn span(&self, file: FileId, start: usize, end: usize) -> Span {
+        let (line, col) = self.get(file).line_col(start);
+        Span::new(file, start, end, line, col)
     }
 
     /// A miette source for one file, named by its path.
@@ -170,5 +218,21 @@ mod tests {
         assert_eq!(line_col(t, 3), (2, 1));
         assert_eq!(line_col(t, 7), (2, 4));
         assert_eq!(line_col(t, 8), (3, 1));
+    }
+
+    #[test]
+    fn indexed_lookups_agree_with_scanning() {
+        let t = "ab\ncdé\r\nx\n\nlast";
+        let f = SourceFile::new("f".into(), t.into());
+        for offset in 0..=t.len() + 2 {
+            if t.is_char_boundary(offset.min(t.len())) {
+                assert_eq!(f.line_col(offset), line_col(t, offset), "offset {offset}");
+            }
+        }
+        assert_eq!(f.line(2), Some("cdé"));
+        assert_eq!(f.line(4), Some(""));
+        assert_eq!(f.line(5), Some("last"));
+        assert_eq!(f.line(0), None);
+        assert_eq!(f.line(6), None);
     }
 }

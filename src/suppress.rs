@@ -83,9 +83,9 @@ fn healthcheck_anchors(service: &Service) -> Vec<Span> {
 /// after the key) also counts the comment above the key.
 fn anchor_comment(project: &Project, span: Span) -> Vec<String> {
     let mut ids = comment_above(project, span.file, span.line);
-    if let Some(text) = file_text(project, span.file)
+    if file_text(project, span.file).is_some()
         && span.line >= 2
-        && let Some(prev) = text.lines().nth(span.line as usize - 2)
+        && let Some(prev) = project.sources.get(span.file).line(span.line as usize - 1)
     {
         let key = prev.trim_start().trim_start_matches("- ");
         if key.starts_with("healthcheck:") {
@@ -104,15 +104,15 @@ fn file_text(project: &Project, file: FileId) -> Option<&str> {
 /// `line` (1-based). A blank or code line ends the block: a directive further up belongs to
 /// something else.
 fn comment_above(project: &Project, file: FileId, line: u32) -> Vec<String> {
-    let Some(text) = file_text(project, file) else {
+    if file_text(project, file).is_none() {
         return Vec::new();
-    };
-    let lines: Vec<&str> = text.lines().collect();
+    }
+    let src = project.sources.get(file);
     let mut ids = Vec::new();
-    let mut i = (line as usize).saturating_sub(1);
-    while i > 0 {
+    let mut i = line as usize;
+    while i > 1 {
         i -= 1;
-        let Some(comment) = lines.get(i).and_then(|l| l.trim_start().strip_prefix('#')) else {
+        let Some(comment) = src.line(i).and_then(|l| l.trim_start().strip_prefix('#')) else {
             break;
         };
         ids.extend(directive_ids(comment));

@@ -145,8 +145,8 @@ fn cases() -> Vec<Case> {
             "services:\n  web:\n    image: a\n    healthcheck:\n      test: [\"CMD\", \"true\"]\n      test: [\"CMD\", \"false\"]\n",
             Located,
         ),
-        compose("empty-file", "", LintOrLocated),
-        compose("only-comments", "# nothing here\n", LintOrLocated),
+        compose("empty-file", "", FileError),
+        compose("only-comments", "# nothing here\n", FileError),
         compose("services-null", "services:\n", LintOrLocated),
         compose("services-as-list", "services:\n  - web\n", Located),
         compose("service-as-string", "services:\n  web: nginx\n", Located),
@@ -394,7 +394,7 @@ fn run_case(bin: &Path, dir: &Path, case: &Case) -> (Option<i32>, String, Durati
         let _ = err_pipe.read_to_end(&mut s);
         s
     });
-    let deadline = Duration::from_secs(30);
+    let deadline = Duration::from_secs(180);
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
             break Some(status);
@@ -433,8 +433,17 @@ fn hostile_inputs_end_cleanly() {
         }
         let (code, output, took) = run_case(&bin, &dir, case);
         let head: String = output.chars().take(400).collect();
+        // Tests run the unoptimised binary, about 20x slower than a release build; only the
+        // 100,000-service file is allowed that debug-build cost (its release time is measured
+        // by bench/run.sh).
+        let budget = if case.name == "hundred-thousand-services" {
+            Duration::from_secs(180)
+        } else {
+            Duration::from_secs(10)
+        };
         let ok = match (case.expect, code) {
             (_, None) => false,
+            _ if took > budget => false,
             (Expect::Lint, Some(c)) => c == 0 || c == 1,
             (Expect::Located, Some(c)) => c == 2 && located.is_match(&output),
             (Expect::FileError, Some(c)) => c == 2 && !output.is_empty(),

@@ -152,6 +152,7 @@ fn project_from(path: &Path, text: &str) -> Project {
             span: None,
         }],
         sources,
+        ..Default::default()
     }
 }
 

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use crate::model::{Origin, Service};
 use crate::pipeline::Analysis;
 use crate::rules::{Finding, Fix};
-use crate::span::{FileId, Sources, Span, span_of};
+use crate::span::{FileId, Sources, Span};
 
 /// Rules whose finding is best fixed by a whole new check chosen for the service's kind and
 /// image, when the rule itself proposes nothing narrower.
@@ -72,7 +72,7 @@ fn render_fix(service: &Service, sources: &Sources, proposal: &templates::Propos
     }
     Some(Fix {
         description: format!("check with `{}`: {}", shown(&proposal.test), proposal.why),
-        span: span_of(file, text, start, end),
+        span: sources.span(file, start, end),
         replacement,
     })
 }
@@ -238,6 +238,7 @@ pub fn unified_diff(path: &std::path::Path, old: &str, new: &str) -> String {
 mod tests {
     use super::*;
     use crate::rules::Severity;
+    use crate::span::span_of;
 
     #[test]
     fn compose_rendering_escapes_dollars_and_quotes() {

@@ -21,11 +21,34 @@ pub struct Project {
     /// build context): reported as warnings, never load failures.
     pub warnings: Vec<LoadWarning>,
     pub sources: Sources,
+    /// Service name → index, built by [`Project::index_services`] once loading is done. Rules,
+    /// inference and suppressions look services up by name once per dependency, peer and
+    /// finding; a scan each time would make a large project quadratic.
+    pub service_index: std::collections::HashMap<String, usize>,
 }
 
 impl Project {
     pub fn service(&self, name: &str) -> Option<&Service> {
+        if self.service_index.len() == self.services.len() {
+            // An index of the same size was built over these services (they only grow during
+            // loading); confirm the hit so a stale index can never return the wrong service.
+            return self
+                .service_index
+                .get(name)
+                .and_then(|&i| self.services.get(i))
+                .filter(|s| s.name == name);
+        }
         self.services.iter().find(|s| s.name == name)
+    }
+
+    /// Builds the name index; call after the last service is added.
+    pub fn index_services(&mut self) {
+        self.service_index = self
+            .services
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.name.clone(), i))
+            .collect();
     }
 }
 

@@ -106,11 +106,28 @@ fn handler(color: bool, width: usize) -> GraphicalReportHandler {
 
 fn write_diag(h: &GraphicalReportHandler, diag: &Diag, out: &mut dyn Write) -> io::Result<()> {
     let mut s = String::new();
-    if h.render_report(&mut s, diag).is_err() {
+    if has_huge_line(diag) || h.render_report(&mut s, diag).is_err() {
         // miette refuses spans it cannot read; the header already says where.
         s = format!("  {}\n", diag.message);
     }
     out.write_all(s.as_bytes())
+}
+
+/// miette pads its snippet to the column of a label and panics when that column does not fit
+/// its formatter (lines of ~65k characters, minified or hostile files): such snippets would be
+/// unreadable anyway, so the header alone is shown.
+fn has_huge_line(diag: &Diag) -> bool {
+    const MAX_LINE: usize = 4096;
+    let Some(src) = &diag.src else {
+        return false;
+    };
+    let text = src.inner().as_str();
+    diag.labels.iter().any(|l| {
+        let at = l.offset().min(text.len());
+        let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+        end - start > MAX_LINE
+    }) || diag.related.iter().any(has_huge_line)
 }
 
 /// A miette span for `span`, clamped to the file so a stale span never aborts rendering.

@@ -14,7 +14,7 @@ use crate::cli::{ColorChoice, FailOn, Format};
 use crate::load::LoadError;
 use crate::pipeline::Analysis;
 use crate::rules::{Finding, Severity};
-use crate::span::{FileId, Sources, Span, line_col};
+use crate::span::{FileId, Sources, Span};
 
 pub use json::JsonReport;
 
@@ -146,7 +146,7 @@ pub(crate) fn resolve(sources: &Sources, span: &Span) -> Resolved {
             end_column: 0,
         };
     }
-    let (end_line, end_column) = line_col(&src.text, span.end as usize);
+    let (end_line, end_column) = src.line_col(span.end as usize);
     let (end_line, end_column) = (end_line as u32, end_column as u32);
     // A span that outlived its text (or was built by hand) must still read start <= end.
     let (end_line, end_column) = if (end_line, end_column) < (span.line, span.col) {

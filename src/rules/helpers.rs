@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::infer::{KindInfo, ServiceKind};
 use crate::model::{Project, Service};
 use crate::probe::{Probe, ProbeKind, ProbeStep};
-use crate::span::{Span, span_of};
+use crate::span::Span;
 
 use super::{Fix, Label};
 
@@ -61,11 +61,13 @@ pub fn replace_once(
     if hits.next().is_some() {
         return None;
     }
-    let file = file_text(project, within)?;
+    file_text(project, within)?;
     let start = within.start as usize + at;
     Some(Fix {
         description: description.into(),
-        span: span_of(within.file, file, start, start + needle.len()),
+        span: project
+            .sources
+            .span(within.file, start, start + needle.len()),
         replacement: replacement.to_string(),
     })
 }
@@ -120,7 +122,7 @@ pub fn insert_sibling_key(
     let at = line_start + indent;
     Some(Fix {
         description: description.into(),
-        span: span_of(sibling_value.file, file, at, at),
+        span: project.sources.span(sibling_value.file, at, at),
         replacement: format!("{key_value}\n{}", " ".repeat(indent)),
     })
 }
@@ -296,6 +298,7 @@ pub fn non_http_protocol(port: u16) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::span::span_of;
 
     #[test]
     fn durations_print_like_compose() {

@@ -28,7 +28,7 @@ pub use duration::parse_duration;
 
 /// Compose files are small; anything this large is not one, and parsing it would only burn
 /// memory.
-const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// The project and, for each service, its final merged YAML mapping (interpolated, paths
 /// resolved, tags applied). The tree answers questions about fields the model does not keep.
@@ -115,6 +115,7 @@ pub fn load_detailed(opts: &LoadOptions, checks: Checks) -> LoadResult<Loaded> {
             services: services.0,
             warnings,
             sources,
+            ..Default::default()
         },
         services: raw,
     })
