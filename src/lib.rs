@@ -66,7 +66,30 @@ pub fn main_entry() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Some(cli::Command::DumpDockerfile { file }) => dump_dockerfile(&file),
         None => run::lint(&cli.lint),
         _ => ExitCode::SUCCESS,
+    }
+}
+
+/// `healthlint dump-dockerfile FILE`: the instruction dump in the reference parser's format, to
+/// compare a reading with `docker build`'s.
+fn dump_dockerfile(path: &std::path::Path) -> ExitCode {
+    let text = match load::read_source(path) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {}", e.message);
+            return ExitCode::from(2);
+        }
+    };
+    match load::dockerfile::parse::parse(&text) {
+        Ok(file) => {
+            print!("{}", load::dockerfile::parse::dump(&file));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {}:{}:1: {}", path.display(), e.line, e.message);
+            ExitCode::from(2)
+        }
     }
 }

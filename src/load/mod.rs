@@ -62,6 +62,54 @@ impl LoadError {
 
 pub mod dockerfile;
 
+/// Files larger than this are refused before reading: no real compose file or Dockerfile comes
+/// near it, and reading one would only burn memory.
+const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Reads a compose file, `.env` or Dockerfile as UTF-8, with errors that name the file (and
+/// the line and column of the first invalid byte).
+pub fn read_source(path: &std::path::Path) -> LoadResult<String> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        let why = if e.kind() == std::io::ErrorKind::NotFound {
+            "no such file".to_string()
+        } else {
+            e.to_string()
+        };
+        Box::new(LoadError::file(path, format!("{}: {why}", path.display())))
+    })?;
+    if meta.is_dir() {
+        return Err(Box::new(LoadError::file(
+            path,
+            format!("{}: is a directory, not a file", path.display()),
+        )));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(Box::new(LoadError::file(
+            path,
+            format!(
+                "{}: file is too large ({} bytes, the limit is {MAX_FILE_BYTES})",
+                path.display(),
+                meta.len()
+            ),
+        )));
+    }
+    let bytes = std::fs::read(path)
+        .map_err(|e| Box::new(LoadError::file(path, format!("{}: {e}", path.display()))))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let valid = String::from_utf8_lossy(&e.as_bytes()[..at]).into_owned();
+        let (line, col) = crate::span::line_col(&valid, at);
+        Box::new(LoadError::file(
+            path,
+            format!(
+                "{}:{line}:{col}: the file is not valid UTF-8",
+                path.display()
+            ),
+        ))
+    })?;
+    Ok(text)
+}
+
 /// Loads the compose project the options describe (discovering the files when none are given).
 pub fn load(opts: &LoadOptions) -> LoadResult<crate::model::Project> {
     compose::load(opts)

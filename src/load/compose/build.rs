@@ -353,10 +353,9 @@ fn read_dockerfile(
     if paths::is_remote(&context_text) {
         return Ok(None);
     }
-    let (text, id) = if let Some(text) = inline {
+    let id = if let Some(text) = inline {
         let name = context.join(format!("<dockerfile_inline of service {svc}>"));
-        let id = ctx.sources.add(name, text.clone());
-        (text, id)
+        ctx.sources.add(name, text)
     } else {
         if !context.is_dir() {
             ctx.warn(
@@ -388,7 +387,7 @@ fn read_dockerfile(
             return Ok(None);
         }
         match ctx.read_text(&dockerfile) {
-            Ok((id, text)) => (text.to_string(), id),
+            Ok((id, _)) => id,
             Err(e) => {
                 ctx.warn(
                     WarningKind::UnreadableDockerfile,
@@ -400,7 +399,7 @@ fn read_dockerfile(
         }
     };
     let facts = crate::load::dockerfile::image_facts_from_text(
-        &text,
+        &ctx.sources,
         id,
         build.target.as_deref(),
         &build.args,

@@ -19,7 +19,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::model::{HostVar, LoadWarning, Project, WarningKind};
-use crate::span::{FileId, Sources, Span, line_col};
+use crate::span::{FileId, Sources, Span};
 
 use super::yaml::{self, Budget, Node, Value};
 use super::{LoadError, LoadOptions, LoadResult};
@@ -28,7 +28,6 @@ pub use duration::parse_duration;
 
 /// Compose files are small; anything this large is not one, and parsing it would only burn
 /// memory.
-const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// The project and, for each service, its final merged YAML mapping (interpolated, paths
 /// resolved, tags applied). The tree answers questions about fields the model does not keep.
@@ -284,44 +283,7 @@ impl<'a> Ctx<'a> {
         if let Some(id) = self.sources.find(path) {
             return Ok((id, self.sources.get(id).text.clone()));
         }
-        let meta = std::fs::metadata(path).map_err(|e| {
-            let why = if e.kind() == std::io::ErrorKind::NotFound {
-                "no such file".to_string()
-            } else {
-                e.to_string()
-            };
-            Box::new(LoadError::file(path, format!("{}: {why}", path.display())))
-        })?;
-        if meta.is_dir() {
-            return Err(Box::new(LoadError::file(
-                path,
-                format!("{}: is a directory, not a file", path.display()),
-            )));
-        }
-        if meta.len() > MAX_FILE_BYTES {
-            return Err(Box::new(LoadError::file(
-                path,
-                format!(
-                    "{}: file is too large ({} bytes, the limit is {MAX_FILE_BYTES})",
-                    path.display(),
-                    meta.len()
-                ),
-            )));
-        }
-        let bytes = std::fs::read(path)
-            .map_err(|e| Box::new(LoadError::file(path, format!("{}: {e}", path.display()))))?;
-        let text = String::from_utf8(bytes).map_err(|e| {
-            let at = e.utf8_error().valid_up_to();
-            let valid = String::from_utf8_lossy(&e.as_bytes()[..at]).into_owned();
-            let (line, col) = line_col(&valid, at);
-            Box::new(LoadError::file(
-                path,
-                format!(
-                    "{}:{line}:{col}: the file is not valid UTF-8",
-                    path.display()
-                ),
-            ))
-        })?;
+        let text = crate::load::read_source(path)?;
         let id = self.sources.add(path, text);
         Ok((id, self.sources.get(id).text.clone()))
     }
