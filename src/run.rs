@@ -10,7 +10,7 @@ use crate::cli::{FailOn, LintArgs};
 use crate::load::{self, LoadError, LoadOptions};
 use crate::pipeline::{self, Analysis};
 use crate::walk::{self, FileKind, Input};
-use crate::{config, fix, report, suppress};
+use crate::{config, fix, redact, report, suppress};
 
 /// Exit codes shared by every command.
 pub const EXIT_CLEAN: u8 = 0;
@@ -75,7 +75,15 @@ pub fn lint(args: &LintArgs) -> ExitCode {
         cwd: cwd.clone(),
         width: terminal_width(),
     };
-    if let Err(e) = report::render_all(&analyses, &opts, &mut stdout)
+    // The report is rendered whole, then every secret value the projects and the environment
+    // hold is masked: a check's text, a snippet or a URL can carry one, and CI logs are public.
+    let mut buf = Vec::new();
+    let written = report::render_all(&analyses, &opts, &mut buf).and_then(|()| {
+        let secrets = redact::secret_values(analyses.iter().map(|a| &a.project), &env);
+        let text = String::from_utf8_lossy(&buf);
+        stdout.write_all(redact::redact(&text, &secrets).as_bytes())
+    });
+    if let Err(e) = written
         && e.kind() != std::io::ErrorKind::BrokenPipe
     {
         let _ = writeln!(stderr, "error: cannot write the report: {e}");
