@@ -67,8 +67,8 @@ pub fn main_entry() -> ExitCode {
             }
         },
         Some(cli::Command::DumpDockerfile { file }) => dump_dockerfile(&file),
+        Some(cli::Command::Verify(args)) => run::verify(&args),
         None => run::lint(&cli.lint),
-        _ => ExitCode::SUCCESS,
     }
 }
 

@@ -6,11 +6,11 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::cli::{FailOn, LintArgs};
+use crate::cli::{FailOn, LintArgs, ProjectArgs, VerifyArgs};
 use crate::load::{self, LoadError, LoadOptions};
 use crate::pipeline::{self, Analysis};
 use crate::walk::{self, FileKind, Input};
-use crate::{config, fix, redact, report, suppress};
+use crate::{config, fix, live, redact, report, suppress};
 
 /// Exit codes shared by every command.
 pub const EXIT_CLEAN: u8 = 0;
@@ -211,18 +211,11 @@ fn analyse_all(
     env: &[(String, String)],
 ) -> Vec<Result<Analysis, Box<LoadError>>> {
     let one = |input: &Input| -> Result<Analysis, Box<LoadError>> {
-        let opts = LoadOptions {
-            files: match input {
-                Input::Compose(files) => files.clone(),
-                Input::Dockerfile(_) => Vec::new(),
-            },
-            project_directory: args.project.project_directory.clone(),
-            project_name: args.project.project_name.clone(),
-            env_files: args.project.env_files.clone(),
-            profiles: args.project.profiles.clone(),
-            env: env.to_vec(),
-            cwd: cwd.to_path_buf(),
+        let files = match input {
+            Input::Compose(files) => files.clone(),
+            Input::Dockerfile(_) => Vec::new(),
         };
+        let opts = load_options(&args.project, files, cwd, env);
         let project = match input {
             Input::Compose(_) => load::load(&opts)?,
             Input::Dockerfile(path) => load::dockerfile::load_dockerfile(path, &opts)?,
@@ -283,4 +276,96 @@ fn terminal_width() -> usize {
         .ok()
         .and_then(|c| c.parse().ok())
         .unwrap_or(100)
+}
+
+fn load_options(
+    project: &ProjectArgs,
+    files: Vec<PathBuf>,
+    cwd: &Path,
+    env: &[(String, String)],
+) -> LoadOptions {
+    LoadOptions {
+        files,
+        project_directory: project.project_directory.clone(),
+        project_name: project.project_name.clone(),
+        env_files: project.env_files.clone(),
+        profiles: project.profiles.clone(),
+        env: env.to_vec(),
+        cwd: cwd.to_path_buf(),
+    }
+}
+
+/// `healthlint verify`: the lint's reading of the project, then every check run inside the
+/// running containers and the first health cycles watched. What the engine cannot do (no
+/// daemon, no permission, a container gone) is an error, exit 2, like unreadable input.
+pub fn verify(args: &VerifyArgs) -> ExitCode {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let color = report::use_color(args.output.color, std::io::stdout().is_terminal());
+    let format = args.output.format;
+    let mut stdout = std::io::stdout().lock();
+    let mut stderr = std::io::stderr().lock();
+
+    let mut files = args.paths.clone();
+    files.extend(args.project.files.iter().cloned());
+    let opts = load_options(&args.project, files, &cwd, &env);
+    let project = match load::load(&opts) {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = report::render_load_error(&e, format, color, &mut stdout);
+            return ExitCode::from(EXIT_ERROR);
+        }
+    };
+    let mut analysis = pipeline::analyze(project);
+    match live::run(args, &analysis) {
+        Ok(live) => {
+            analysis.findings.extend(live.findings);
+            analysis.live = Some(live.observations);
+        }
+        Err(e) => {
+            let _ = writeln!(stderr, "{:?}", miette::Report::new(e));
+            return ExitCode::from(EXIT_ERROR);
+        }
+    }
+    let config = match config::discover(&cwd).map(|p| config::load(&p)) {
+        Some(Ok(c)) => Some(c),
+        Some(Err(e)) => {
+            let _ = report::render_load_error(&e, format, color, &mut stdout);
+            return ExitCode::from(EXIT_ERROR);
+        }
+        None => None,
+    };
+    if let Some(c) = &config {
+        c.apply(&mut analysis);
+    }
+    suppress::apply(&mut analysis);
+    fix::attach_template_fixes(&mut analysis);
+
+    let opts = report::RenderOptions {
+        format,
+        color,
+        quiet: args.output.quiet,
+        cwd,
+        width: terminal_width(),
+    };
+    let analyses = [analysis];
+    let mut buf = Vec::new();
+    let written = report::render_all(&analyses, &opts, &mut buf).and_then(|()| {
+        let text = String::from_utf8_lossy(&buf);
+        if args.show_secrets {
+            return stdout.write_all(text.as_bytes());
+        }
+        let secrets = redact::secret_values(analyses.iter().map(|a| &a.project), &env);
+        stdout.write_all(redact::redact(&text, &secrets).as_bytes())
+    });
+    if let Err(e) = written
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        let _ = writeln!(stderr, "error: cannot write the report: {e}");
+        return ExitCode::from(EXIT_ERROR);
+    }
+    ExitCode::from(report::exit_code(
+        &analyses[0].findings,
+        args.output.fail_on,
+    ))
 }

@@ -110,6 +110,26 @@ impl SourceFile {
         (line, col + 1)
     }
 
+    /// Byte range of the lines around `start..end`, `margin` lines either side, and the
+    /// 0-based number of its first line: the window a snippet needs, found without a scan.
+    pub fn window(&self, start: usize, end: usize, margin: usize) -> (usize, usize, usize) {
+        let first = self
+            .line_starts
+            .partition_point(|&s| s as usize <= start.min(self.text.len()))
+            .saturating_sub(1)
+            .saturating_sub(margin);
+        let last = self
+            .line_starts
+            .partition_point(|&s| s as usize <= end.min(self.text.len()))
+            + margin;
+        let from = self.line_starts[first] as usize;
+        let to = self
+            .line_starts
+            .get(last)
+            .map_or(self.text.len(), |&e| e as usize);
+        (from, to, first)
+    }
+
     /// The text of a 1-based line, without its line break.
     pub fn line(&self, line: usize) -> Option<&str> {
         let start = *self.line_starts.get(line.checked_sub(1)?)? as usize;

@@ -818,6 +818,43 @@ async fn project_started_by_docker_compose_is_found_by_its_labels() {
     assert!(rules_for(&r, "bot").contains(&"HLV02"), "{:#?}", r.findings);
     assert_eq!(bot["watch"]["status"], "unhealthy", "{bot:#}");
     assert_eq!(bot["watch"]["status"], bot["watch"]["engine_status"]);
+
+    // The command line does the same from the compose file: load, lint, verify, one report.
+    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_healthlint"))
+        .args(["verify", "--format", "json", "--no-watch", "-p", &project])
+        .arg(dir.join("docker-compose.yml"))
+        .output()
+        .expect("healthlint verify");
+    let stdout = String::from_utf8_lossy(&cli.stdout);
+    assert_eq!(
+        cli.status.code(),
+        Some(1),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&cli.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
+    let rules: Vec<(&str, &str)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["service"].as_str().unwrap_or(""),
+                f["rule"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(rules.contains(&("bot", "HLV02")), "{rules:?}");
+    assert!(
+        !rules
+            .iter()
+            .any(|(s, r)| *s == "web" && r.starts_with("HLV")),
+        "{rules:?}"
+    );
+    assert!(
+        report["live"].is_array() || report["live"].is_object(),
+        "{report:#}"
+    );
 }
 
 /// `run` is what the command line calls from synchronous code: it brings its own runtime.

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use std::path::Path;
 use std::time::Duration;
 
-use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan};
 
 use super::{
     RenderOptions, counts, display_path, load_error_position, rule_name, severity_str,
@@ -24,9 +24,50 @@ struct Diag {
     message: String,
     severity: miette::Severity,
     help: Option<String>,
-    src: Option<NamedSource<String>>,
+    src: Option<Snippet>,
     labels: Vec<LabeledSpan>,
     related: Vec<Diag>,
+}
+
+/// The lines of a file a snippet shows, with their place in the file. miette reads a source
+/// from its first byte to every label; handing it a window instead of the whole file keeps a
+/// report linear in the number of findings on large files.
+#[derive(Debug)]
+struct Snippet {
+    name: String,
+    text: String,
+    /// Byte offset of `text` in the file.
+    base: usize,
+    /// 0-based line number of `text`'s first line.
+    first_line: usize,
+}
+
+impl miette::SourceCode for Snippet {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let start = span.offset().saturating_sub(self.base).min(self.text.len());
+        let len = span.len().min(self.text.len() - start);
+        let inner = self.text.as_str().read_span(
+            &miette::SourceSpan::new(start.into(), len),
+            before,
+            after,
+        )?;
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            self.name.clone(),
+            inner.data(),
+            miette::SourceSpan::new(
+                (inner.span().offset() + self.base).into(),
+                inner.span().len(),
+            ),
+            inner.line() + self.first_line,
+            inner.column(),
+            inner.line_count(),
+        )))
+    }
 }
 
 impl fmt::Display for Diag {
@@ -121,9 +162,9 @@ fn has_huge_line(diag: &Diag) -> bool {
     let Some(src) = &diag.src else {
         return false;
     };
-    let text = src.inner().as_str();
+    let text = src.text.as_str();
     diag.labels.iter().any(|l| {
-        let at = l.offset().min(text.len());
+        let at = l.offset().saturating_sub(src.base).min(text.len());
         let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
         let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
         end - start > MAX_LINE
@@ -160,11 +201,12 @@ fn is_secret_key(key: &str) -> bool {
     .any(|w| k.contains(w))
 }
 
-/// A file's text for snippets, named as the report names it, with the values of secret-looking
-/// environment variables masked byte for byte (so every span still lines up).
-fn snippet_source(project: &Project, file: FileId, cwd: &Path) -> NamedSource<String> {
-    let src = project.sources.get(file);
-    let mut bytes = src.text.as_bytes().to_vec();
+/// Byte ranges of secret-looking environment values in each file, found once per report so
+/// snippets can mask them byte for byte (every span still lines up).
+type Masks = std::collections::HashMap<FileId, Vec<(usize, usize)>>;
+
+fn secret_masks(project: &Project) -> Masks {
+    let mut masks = Masks::new();
     let vars = project
         .services
         .iter()
@@ -172,27 +214,61 @@ fn snippet_source(project: &Project, file: FileId, cwd: &Path) -> NamedSource<St
             let image_env = s.dockerfile.iter().flat_map(|d| d.env.iter());
             s.environment.iter().chain(image_env)
         })
-        .filter(|e| e.span.file == file && !e.span.is_dummy() && is_secret_key(&e.key));
+        .filter(|e| !e.span.is_dummy() && is_secret_key(&e.key));
     for var in vars {
         let Some(value) = var.value.as_deref().filter(|v| !v.is_empty()) else {
             continue;
         };
+        let text = &project.sources.get(var.span.file).text;
         let start = var.span.start as usize;
-        let Some(rest) = src.text.get(start..) else {
+        let Some(rest) = text.get(start..) else {
             continue;
         };
         let line = rest.split('\n').next().unwrap_or_default();
         let after_key = line.find(var.key.as_str()).map_or(0, |i| i + var.key.len());
         if let Some(i) = line[after_key..].find(value) {
             let from = start + after_key + i;
-            bytes[from..from + value.len()].fill(b'*');
+            masks
+                .entry(var.span.file)
+                .or_default()
+                .push((from, from + value.len()));
         }
     }
-    let text = String::from_utf8(bytes).unwrap_or_else(|_| src.text.to_string());
-    NamedSource::new(display_path(&src.path, cwd), text)
+    masks
 }
 
-fn finding_diag(f: &Finding, project: &Project, cwd: &Path) -> Diag {
+/// The lines around `spans` of a file, named as the report names it, secrets masked.
+fn snippet_source(
+    project: &Project,
+    file: FileId,
+    cwd: &Path,
+    masks: &Masks,
+    spans: &[miette::SourceSpan],
+) -> Snippet {
+    let src = project.sources.get(file);
+    let lo = spans.iter().map(|s| s.offset()).min().unwrap_or(0);
+    let hi = spans
+        .iter()
+        .map(|s| s.offset() + s.len())
+        .max()
+        .unwrap_or(0);
+    let (from, to, first_line) = src.window(lo, hi, 4);
+    let mut bytes = src.text.as_bytes()[from..to].to_vec();
+    for &(a, b) in masks.get(&file).into_iter().flatten() {
+        if a >= from && b <= to {
+            bytes[a - from..b - from].fill(b'*');
+        }
+    }
+    let text = String::from_utf8(bytes).unwrap_or_else(|_| src.text[from..to].to_string());
+    Snippet {
+        name: display_path(&src.path, cwd),
+        text,
+        base: from,
+        first_line,
+    }
+}
+
+fn finding_diag(f: &Finding, project: &Project, cwd: &Path, masks: &Masks) -> Diag {
     let sources = &project.sources;
     let mut labels = Vec::new();
     let mut related = Vec::new();
@@ -218,7 +294,7 @@ fn finding_diag(f: &Finding, project: &Project, cwd: &Path) -> Diag {
                 message: l.message.clone(),
                 severity: miette::Severity::Advice,
                 help: None,
-                src: Some(snippet_source(project, l.span.file, cwd)),
+                src: Some(snippet_source(project, l.span.file, cwd, masks, &[ls])),
                 labels: vec![LabeledSpan::new_primary_with_span(None, ls)],
                 related: Vec::new(),
             });
@@ -232,7 +308,10 @@ fn finding_diag(f: &Finding, project: &Project, cwd: &Path) -> Diag {
             Severity::Info => miette::Severity::Advice,
         },
         help: f.fix.as_ref().map(|x| format!("fix: {}", x.description)),
-        src: src.map(|_| snippet_source(project, f.span.file, cwd)),
+        src: src.map(|_| {
+            let spans: Vec<_> = labels.iter().map(|l| *l.inner()).collect();
+            snippet_source(project, f.span.file, cwd, masks, &spans)
+        }),
         labels,
         related,
     }
@@ -281,6 +360,7 @@ pub(super) fn render(
         writeln!(out)?;
     }
 
+    let masks = secret_masks(project);
     let findings = sorted_findings(analysis, &opts.cwd);
     let mut group: Option<(Option<&Path>, Option<&str>)> = None;
     for f in &findings {
@@ -303,7 +383,7 @@ pub(super) fn render(
             f.rule,
             rule_name(f.rule)
         )?;
-        write_diag(&h, &finding_diag(f, project, &opts.cwd), out)?;
+        write_diag(&h, &finding_diag(f, project, &opts.cwd, &masks), out)?;
         writeln!(out)?;
     }
 
@@ -444,7 +524,12 @@ pub(super) fn render_load_error(
             message: err.message.clone(),
             severity: miette::Severity::Error,
             help: None,
-            src: Some(NamedSource::new(name, text)),
+            src: Some(Snippet {
+                name,
+                text,
+                base: 0,
+                first_line: 0,
+            }),
             labels: vec![LabeledSpan::new_primary_with_span(label, (start, len))],
             related: Vec::new(),
         };
