@@ -1035,3 +1035,45 @@ fn synthesised_and_stale_spans_render_in_every_format() {
         (Some(400), Some(400))
     );
 }
+
+/// Two inputs on one command line make one JSON document and one SARIF log, never two
+/// concatenated documents a consumer cannot parse.
+#[test]
+fn several_inputs_make_one_document() {
+    let run = |format: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_healthlint"))
+            .current_dir(repo("fixtures"))
+            .args([
+                "--format",
+                format,
+                "incident/compose.yml",
+                "rules/HL601/bad/Dockerfile",
+            ])
+            .output()
+            .expect("run healthlint");
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("exactly one JSON value")
+    };
+    let json = run("json");
+    let rules: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(
+        rules.contains(&"HL101") && rules.contains(&"HL601"),
+        "{rules:?}"
+    );
+    assert_eq!(
+        json["summary"]["files"],
+        json["files"].as_array().unwrap().len()
+    );
+    let sarif = run("sarif");
+    assert_eq!(sarif["runs"].as_array().unwrap().len(), 2);
+}

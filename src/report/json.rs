@@ -344,6 +344,36 @@ pub(super) fn render(
     writeln!(out)
 }
 
+/// Several inputs (a walk, or `compose.yml Dockerfile`) make one document, so a consumer
+/// always parses exactly one JSON value.
+pub(super) fn render_many(
+    analyses: &[Analysis],
+    opts: &RenderOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut docs = analyses.iter().map(|a| build(a, &opts.cwd));
+    let Some(mut doc) = docs.next() else {
+        return Ok(());
+    };
+    for d in docs {
+        for f in d.files {
+            if !doc.files.contains(&f) {
+                doc.files.push(f);
+            }
+        }
+        doc.services.extend(d.services);
+        doc.findings.extend(d.findings);
+        doc.warnings.extend(d.warnings);
+        doc.summary.errors += d.summary.errors;
+        doc.summary.warnings += d.summary.warnings;
+        doc.summary.infos += d.summary.infos;
+        doc.summary.services += d.summary.services;
+    }
+    doc.summary.files = doc.files.len();
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}
+
 pub(super) fn render_load_error(
     err: &LoadError,
     cwd: &Path,

@@ -47,10 +47,16 @@ pub fn render_all(
     opts: &RenderOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    for a in analyses {
-        render(a, opts, out)?;
+    match opts.format {
+        Format::Json => json::render_many(analyses, opts, out),
+        Format::Sarif => sarif::render_many(analyses, opts, out),
+        Format::Human | Format::Github => {
+            for a in analyses {
+                render(a, opts, out)?;
+            }
+            Ok(())
+        }
     }
-    Ok(())
 }
 
 pub fn render(analysis: &Analysis, opts: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {

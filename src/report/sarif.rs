@@ -300,6 +300,27 @@ pub(super) fn render(
     write(&build(analysis, &opts.cwd), out)
 }
 
+/// Several inputs make one SARIF log with one run each: code scanning uploads one file.
+pub(super) fn render_many(
+    analyses: &[Analysis],
+    opts: &RenderOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let runs: Vec<Run> = analyses
+        .iter()
+        .flat_map(|a| build(a, &opts.cwd).runs)
+        .collect();
+    if runs.is_empty() {
+        return Ok(());
+    }
+    let doc = Sarif::builder()
+        .schema(SCHEMA_URI)
+        .version(json!("2.1.0"))
+        .runs(runs)
+        .build();
+    write(&doc, out)
+}
+
 pub(super) fn render_load_error(
     err: &LoadError,
     cwd: &Path,
