@@ -116,12 +116,17 @@ fn stages(c: &mut Criterion) {
             })
         });
         let dockerfiles = files(&corpus.join("dockerfile"));
+        let mut sources = healthlint::span::Sources::new();
+        let ids: Vec<_> = dockerfiles
+            .iter()
+            .map(|(path, text)| sources.add(path.clone(), text.clone()))
+            .collect();
         c.bench_function("dockerfile/corpus", |b| {
             b.iter(|| {
-                for (_, text) in &dockerfiles {
+                for &id in &ids {
                     let _ = std::hint::black_box(load::dockerfile::image_facts_from_text(
-                        text,
-                        0,
+                        &sources,
+                        id,
                         None,
                         &[],
                     ));

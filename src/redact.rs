@@ -64,7 +64,7 @@ pub fn secret_values<'a>(
             .filter(|(k, _)| is_secret_key(k))
             .map(|(_, v)| v.clone()),
     );
-    out.retain(|v| v.trim().len() >= MIN_LEN);
+    out.retain(|v| is_maskable(v));
     // Longest first, so a secret that contains another is masked whole.
     out.sort_by_key(|v| std::cmp::Reverse(v.len()));
     out.dedup();
@@ -91,18 +91,53 @@ fn patterns() -> &'static [(Regex, &'static str)] {
     })
 }
 
+/// Whether a secret-keyed value is worth masking everywhere it appears: flags, numbers and
+/// very short values (`AUTH_ENABLED=false`, `SESSION_TTL=3600`) are not secrets, and masking
+/// them would garble every `false` and `3600` in the report.
+fn is_maskable(value: &str) -> bool {
+    let v = value.trim();
+    const FLAGS: &[&str] = &[
+        "true", "false", "yes", "no", "on", "off", "null", "none", "enabled", "disabled",
+    ];
+    v.len() >= MIN_LEN
+        && !FLAGS.iter().any(|f| v.eq_ignore_ascii_case(f))
+        && v.parse::<f64>().is_err()
+}
+
+/// Masks secrets in every string of a JSON document (JSON and SARIF reports), so the
+/// document stays valid whatever the secret looks like.
+pub fn redact_json(value: &mut serde_json::Value, secrets: &[String]) {
+    match value {
+        serde_json::Value::String(s) => {
+            let masked = redact(s, secrets);
+            if masked != *s {
+                *s = masked;
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for v in items {
+                redact_json(v, secrets);
+            }
+        }
+        serde_json::Value::Object(map) => {
+            for v in map.values_mut() {
+                redact_json(v, secrets);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Masks every known secret value (raw, and as JSON would escape it) and every secret of a
 /// well-known shape in `text`.
 pub fn redact(text: &str, secrets: &[String]) -> String {
     let mut out = text.to_string();
     for secret in secrets {
-        if out.contains(secret.as_str()) {
-            out = out.replace(secret.as_str(), MASK);
-        }
+        out = mask_all(&out, secret);
         let escaped = serde_json::to_string(secret).unwrap_or_default();
         let escaped = escaped.trim_matches('"');
-        if escaped != secret && out.contains(escaped) {
-            out = out.replace(escaped, MASK);
+        if escaped != secret {
+            out = mask_all(&out, escaped);
         }
     }
     for (re, rep) in patterns() {
@@ -113,9 +148,62 @@ pub fn redact(text: &str, secrets: &[String]) -> String {
     out
 }
 
+/// Secrets at least this long are masked wherever they appear; shorter ones only as a whole
+/// token, so `ELASTIC_PASSWORD=elastic` masks the password but not every `elasticsearch`.
+const ANYWHERE_LEN: usize = 12;
+
+fn mask_all(text: &str, secret: &str) -> String {
+    if secret.is_empty() || !text.contains(secret) {
+        return text.to_string();
+    }
+    if secret.len() >= ANYWHERE_LEN {
+        return text.replace(secret, MASK);
+    }
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (at, _) in text.match_indices(secret) {
+        if at < last {
+            continue;
+        }
+        let before = text[..at].chars().next_back();
+        let after = text[at + secret.len()..].chars().next();
+        if word(before) || word(after) {
+            continue;
+        }
+        out.push_str(&text[last..at]);
+        out.push_str(MASK);
+        last = at + secret.len();
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_secrets_are_masked_only_as_whole_tokens() {
+        let s = vec!["elastic".to_string()];
+        assert_eq!(redact("elasticsearch", &s), "elasticsearch");
+        assert_eq!(
+            redact("-u elastic:elastic", &s),
+            format!("-u {MASK}:{MASK}")
+        );
+        let long = vec!["0123456789abcdef".to_string()];
+        assert_eq!(redact("key0123456789abcdefx", &long), format!("key{MASK}x"));
+    }
+
+    #[test]
+    fn flags_and_numbers_are_not_masked_and_json_stays_valid() {
+        assert!(!is_maskable("false") && !is_maskable("3600") && !is_maskable("abc"));
+        assert!(is_maskable("hunter2-but-longer"));
+        let mut doc = serde_json::json!({"disabled": false, "msg": "token s3cr3t-value here"});
+        redact_json(&mut doc, &["s3cr3t-value".to_string()]);
+        assert_eq!(doc["disabled"], false);
+        assert_eq!(doc["msg"], format!("token {MASK} here"));
+    }
 
     #[test]
     fn masks_known_values_and_well_known_shapes() {

@@ -6,7 +6,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::cli::{FailOn, LintArgs, ProjectArgs, VerifyArgs};
+use crate::cli::{FailOn, Format, LintArgs, ProjectArgs, VerifyArgs};
 use crate::load::{self, LoadError, LoadOptions};
 use crate::pipeline::{self, Analysis};
 use crate::walk::{self, FileKind, Input};
@@ -80,8 +80,7 @@ pub fn lint(args: &LintArgs) -> ExitCode {
     let mut buf = Vec::new();
     let written = report::render_all(&analyses, &opts, &mut buf).and_then(|()| {
         let secrets = redact::secret_values(analyses.iter().map(|a| &a.project), &env);
-        let text = String::from_utf8_lossy(&buf);
-        stdout.write_all(redact::redact(&text, &secrets).as_bytes())
+        stdout.write_all(&masked(buf, format, &secrets))
     });
     if let Err(e) = written
         && e.kind() != std::io::ErrorKind::BrokenPipe
@@ -351,12 +350,11 @@ pub fn verify(args: &VerifyArgs) -> ExitCode {
     let analyses = [analysis];
     let mut buf = Vec::new();
     let written = report::render_all(&analyses, &opts, &mut buf).and_then(|()| {
-        let text = String::from_utf8_lossy(&buf);
         if args.show_secrets {
-            return stdout.write_all(text.as_bytes());
+            return stdout.write_all(&buf);
         }
         let secrets = redact::secret_values(analyses.iter().map(|a| &a.project), &env);
-        stdout.write_all(redact::redact(&text, &secrets).as_bytes())
+        stdout.write_all(&masked(buf, format, &secrets))
     });
     if let Err(e) = written
         && e.kind() != std::io::ErrorKind::BrokenPipe
@@ -368,4 +366,23 @@ pub fn verify(args: &VerifyArgs) -> ExitCode {
         &analyses[0].findings,
         args.output.fail_on,
     ))
+}
+
+/// A rendered report with every secret masked. JSON documents are masked string by string and
+/// re-serialized, so no secret can break their structure; text is masked as text.
+fn masked(buf: Vec<u8>, format: Format, secrets: &[String]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(&buf);
+    let redacted = redact::redact(&text, secrets);
+    if redacted == text {
+        return buf;
+    }
+    if matches!(format, Format::Json | Format::Sarif)
+        && let Ok(mut doc) = serde_json::from_slice::<serde_json::Value>(&buf)
+    {
+        redact::redact_json(&mut doc, secrets);
+        let mut out = serde_json::to_vec_pretty(&doc).unwrap_or(buf);
+        out.push(b'\n');
+        return out;
+    }
+    redacted.into_bytes()
 }

@@ -1,11 +1,20 @@
 #![no_main]
-//! The Dockerfile parser and the image facts it derives: any text, any target stage.
+//! The Dockerfile parser, its dump, and the image facts it derives, for the last stage and for
+//! a named target.
 
+use healthlint::load::dockerfile::{image_facts_from_text, parse};
+use healthlint::span::Sources;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(text) = std::str::from_utf8(data) {
-        let _ = healthlint::load::dockerfile::image_facts_from_text(text, 0, None, &[]);
-        let _ = healthlint::load::dockerfile::image_facts_from_text(text, 0, Some("build"), &[]);
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(file) = parse::parse(text) {
+        let _ = parse::dump(&file);
     }
+    let mut sources = Sources::new();
+    let id = sources.add("Dockerfile", text.to_string());
+    let _ = image_facts_from_text(&sources, id, None, &[]);
+    let _ = image_facts_from_text(&sources, id, Some("build"), &[]);
 });

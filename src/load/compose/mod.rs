@@ -26,9 +26,6 @@ use super::{LoadError, LoadOptions, LoadResult};
 
 pub use duration::parse_duration;
 
-/// Compose files are small; anything this large is not one, and parsing it would only burn
-/// memory.
-
 /// The project and, for each service, its final merged YAML mapping (interpolated, paths
 /// resolved, tags applied). The tree answers questions about fields the model does not keep.
 #[derive(Debug)]

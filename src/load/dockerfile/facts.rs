@@ -435,11 +435,8 @@ fn find_in(sources: &Sources, id: FileId, inst: &Instruction, needle: &str) -> O
 pub fn go_duration(text: &str) -> Option<Duration> {
     let s = text.strip_prefix('+').unwrap_or(text);
     if s.starts_with('-') {
-        return if s[1..].chars().all(|c| c == '0' || c == '.') && s.len() > 1 {
-            Some(Duration::ZERO)
-        } else {
-            None
-        };
+        // Negative durations are rejected by the engine.
+        return None;
     }
     if s == "0" {
         return Some(Duration::ZERO);

@@ -660,10 +660,11 @@ fn shell_words_raw(line: &str) -> Vec<String> {
                 word.push(c);
                 if c == q {
                     quote = None;
-                } else if c == '\\' && q == '"' {
-                    if let Some(n) = chars.next() {
-                        word.push(n);
-                    }
+                } else if c == '\\'
+                    && q == '"'
+                    && let Some(n) = chars.next()
+                {
+                    word.push(n);
                 }
             }
             None if c.is_whitespace() => {
@@ -675,10 +676,10 @@ fn shell_words_raw(line: &str) -> Vec<String> {
                 word.push(c);
                 if c == '\'' || c == '"' {
                     quote = Some(c);
-                } else if c == '\\' {
-                    if let Some(n) = chars.next() {
-                        word.push(n);
-                    }
+                } else if c == '\\'
+                    && let Some(n) = chars.next()
+                {
+                    word.push(n);
                 }
             }
         }
