@@ -467,9 +467,21 @@ async fn container_removed_during_watch_is_reported_not_awaited() {
         "{:#?}",
         r.findings
     );
-    assert!(r.findings.iter().any(|f| f.message.contains("removed")));
+    // A forced removal kills first: depending on which inspect wins the race the watch sees
+    // the container exited (137), being removed, or gone. Each is reported, none is awaited.
     let o = observation(&r.observations, &c);
-    assert_eq!(o["watch"]["engine_status"], "removed");
+    let state = o["watch"]["container_state"].as_str().unwrap_or_default();
+    assert!(
+        ["removed", "removing", "exited", "dead"].contains(&state),
+        "{o:#}"
+    );
+    assert!(
+        r.findings.iter().any(|f| f.message.contains("removed")
+            || f.message.contains("exited")
+            || f.message.contains("dead")),
+        "{:#?}",
+        r.findings
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
