@@ -134,7 +134,12 @@ fn fixes(
                 }
                 let _ = writeln!(stderr, "fixed {}", path.display());
             } else {
-                let _ = write!(stdout, "{}", fix::unified_diff(&path, &old, &new));
+                // `git apply` wants paths relative to the repository, as a user typed them.
+                let shown = std::env::current_dir()
+                    .ok()
+                    .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+                    .unwrap_or_else(|| path.clone());
+                let _ = write!(stdout, "{}", fix::unified_diff(&shown, &old, &new));
             }
         }
     }
