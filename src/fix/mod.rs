@@ -77,14 +77,19 @@ fn render_fix(service: &Service, sources: &Sources, proposal: &templates::Propos
     })
 }
 
+/// The argv as a user would type it in a shell, so the description can be pasted: arguments
+/// with shell metacharacters are single-quoted, inner single quotes written `'\''`.
 fn shown(test: &[String]) -> String {
     test.iter()
         .skip(1)
         .map(|a| {
-            if a.contains(' ') {
-                format!("'{a}'")
-            } else {
+            let plain = !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
+            if plain {
                 a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', "'\\''"))
             }
         })
         .collect::<Vec<_>>()
@@ -290,6 +295,15 @@ mod tests {
                 replacement: replacement.into(),
             }),
         }
+    }
+
+    #[test]
+    fn shown_commands_paste_into_a_shell() {
+        let argv: Vec<String> = ["CMD", "node", "-e", "require('fs')", "a b"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(shown(&argv), r#"node -e 'require('\''fs'\'')' 'a b'"#);
     }
 
     #[test]
