@@ -353,19 +353,18 @@ fn healthcheck_over_dockerfile() {
         app.healthcheck.interval.as_ref().unwrap().value,
         Duration::from_secs(5)
     );
-    // The Dockerfile side comes from the Dockerfile parser: with its HEALTHCHECK the test is
-    // inherited; without one, nothing we can see defines a test.
-    if facts.healthcheck.is_some() {
-        assert_eq!(app.healthcheck.origin, Origin::Dockerfile);
-        assert!(app.healthcheck.test.is_some());
-        assert_eq!(
-            app.healthcheck.timeout.as_ref().unwrap().value,
-            Duration::from_secs(3)
-        );
-    } else {
-        assert_eq!(app.healthcheck.origin, Origin::None);
-        assert!(app.healthcheck.test.is_none());
-    }
+    // The Dockerfile's HEALTHCHECK supplies the test and the timeout compose did not set.
+    assert_eq!(app.healthcheck.origin, Origin::Dockerfile);
+    assert!(matches!(
+        &app.healthcheck.test.as_ref().unwrap().form,
+        TestForm::CmdShell(s) if s.value == "node -e \"process.exit(0)\""
+    ));
+    assert_eq!(
+        app.healthcheck.timeout.as_ref().unwrap().value,
+        Duration::from_secs(3)
+    );
+    assert_eq!(facts.expose[0].port, 3000);
+    assert_eq!(facts.base_image.as_ref().unwrap().value, "node:22-slim");
     let inline = svc(&p, "inline");
     assert!(inline.dockerfile.is_some());
     assert!(inline.build.as_ref().unwrap().dockerfile_inline);
@@ -373,11 +372,12 @@ fn healthcheck_over_dockerfile() {
     assert_eq!(image.healthcheck.origin, Origin::Image);
     assert!(image.dockerfile.is_none());
     let nothing = svc(&p, "nothing");
-    let expected = match nothing.dockerfile.as_ref().unwrap().healthcheck {
-        Some(_) => Origin::Dockerfile,
-        None => Origin::None,
-    };
-    assert_eq!(nothing.healthcheck.origin, expected);
+    assert_eq!(nothing.healthcheck.origin, Origin::Dockerfile);
+    assert_eq!(
+        nothing.healthcheck.interval.as_ref().unwrap().value,
+        Duration::from_secs(30)
+    );
+    assert_eq!(inline.healthcheck.origin, Origin::Dockerfile);
 }
 
 #[test]

@@ -147,6 +147,25 @@ mod tests {
     }
 
     #[test]
+    fn build_args_override_arg_defaults() {
+        let mut sources = Sources::new();
+        let id = sources.add(
+            "Dockerfile",
+            "ARG BASE=alpine:3.20\nFROM ${BASE}\nARG PORT=8080\nEXPOSE ${PORT}\n".to_string(),
+        );
+        let args = [
+            ("BASE".to_string(), Some("debian:12-slim".to_string())),
+            ("PORT".to_string(), Some("9000".to_string())),
+        ];
+        let f = image_facts_from_text(&sources, id, None, &args).unwrap();
+        assert_eq!(f.base_image.unwrap().value, "debian:12-slim");
+        assert_eq!(f.expose[0].port, 9000);
+        // An arg without a value (taken from the host at build time) keeps the default.
+        let f = image_facts_from_text(&sources, id, None, &[("BASE".into(), None)]).unwrap();
+        assert_eq!(f.base_image.unwrap().value, "alpine:3.20");
+    }
+
+    #[test]
     fn healthcheck_errors_are_located() {
         let e = facts("FROM a\nHEALTHCHECK --bogus=1 CMD true\n", None).unwrap_err();
         assert!(e.message.contains("Dockerfile:2:1"), "{}", e.message);
