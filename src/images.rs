@@ -225,10 +225,15 @@ pub fn tool_fact(service: &Service, tool: &str) -> ToolFact {
             }
         }
     }
-    match base_image(service) {
+    let from_base = match base_image(service) {
         Some(image) => image_tool(image, tool),
         None => unknown(),
+    };
+    let bulk = service.dockerfile.as_ref().is_some_and(|d| d.bulk_copy);
+    if bulk && from_base.presence == Presence::Absent {
+        return unknown();
     }
+    from_base
 }
 
 /// Package names in the knowledge file, for tests of the Dockerfile side.

@@ -388,6 +388,9 @@ pub struct ImageFacts {
     pub installed_packages: Vec<Spanned<String>>,
     /// Destination paths of COPY/ADD (notably `COPY --from=... /bin/grpc_health_probe`).
     pub copied_paths: Vec<Spanned<String>>,
+    /// A COPY from another stage or image drops whole directories onto the filesystem
+    /// (`COPY --from=deps /install/usr /usr`): any tool may have arrived, so absence is unknown.
+    pub bulk_copy: bool,
     /// HEALTHCHECK instructions that have no effect: (span, why).
     pub ineffective_healthchecks: Vec<(Span, IneffectiveReason)>,
 }

@@ -147,8 +147,43 @@ pub fn image_facts(
         facts.base_image = Some(Spanned::new("scratch".into(), inst_span(root.from)));
     }
 
+    // Without a target the last stage is assumed, but a Dockerfile may be built with
+    // `--target` or pick stages by build argument: a check in another stage is then only
+    // certainly dead when that stage is a pure build stage (something copies from it or
+    // builds on it) and no FROM depends on a variable.
+    let certain = target.is_some() || {
+        let variable_from = stages
+            .iter()
+            .any(|s| s.from.args.first().is_some_and(|a| a.contains('$')));
+        !variable_from
+    };
+    let mut referenced = vec![false; stages.len()];
+    for index in 0..stages.len() {
+        if let Some(p) = parent_stage(&stages, index) {
+            referenced[p] = true;
+        }
+        for inst in &stages[index].body {
+            let from = inst
+                .flags
+                .iter()
+                .find_map(|f| f.strip_prefix("--from="))
+                .map(str::to_ascii_lowercase);
+            if let Some(from) = from {
+                let hit = stages[..index]
+                    .iter()
+                    .rposition(|s| s.name.as_deref() == Some(from.as_str()))
+                    .or_else(|| from.parse::<usize>().ok().filter(|&i| i < index));
+                if let Some(i) = hit {
+                    referenced[i] = true;
+                }
+            }
+        }
+    }
     for (index, stage) in stages.iter().enumerate() {
         let in_chain = chain.contains(&index);
+        if !in_chain && !(target.is_some() || (certain && referenced[index])) {
+            continue;
+        }
         let checks: Vec<&&Instruction> = stage
             .body
             .iter()
@@ -274,6 +309,10 @@ pub fn image_facts(
                     if let Some((dest, sources_)) = inst.args.split_last() {
                         let dest = expand(&unquote(dest, file.escape), &vars);
                         let dest = join_path(&workdir, &dest);
+                        let from_elsewhere = inst.flags.iter().any(|f| f.starts_with("--from="));
+                        if from_elsewhere && is_bulk_copy(&dest, sources_) {
+                            facts.bulk_copy = true;
+                        }
                         let into_dir = dest.ends_with('/') || sources_.len() > 1;
                         for src in sources_ {
                             let path = if into_dir {
@@ -295,6 +334,20 @@ pub fn image_facts(
         }
     }
     Ok(facts)
+}
+
+/// A copy whose destination is a system directory, or whose source is a directory tree, can
+/// bring any program with it.
+fn is_bulk_copy(dest: &str, sources: &[String]) -> bool {
+    const SYSTEM: &[&str] = &["/", "/usr", "/usr/local", "/opt", "/install"];
+    let dest = dest.trim_end_matches('/');
+    let dest = if dest.is_empty() { "/" } else { dest };
+    SYSTEM.contains(&dest)
+        || sources.iter().any(|s| {
+            let s = s.trim_end_matches('/');
+            let base = s.rsplit('/').next().unwrap_or(s);
+            s.ends_with("/.") || matches!(base, "bin" | "sbin" | "usr" | "local" | "lib" | "" | "*")
+        })
 }
 
 /// The stage `index` is built `FROM`, when that is an earlier stage (by name or number).

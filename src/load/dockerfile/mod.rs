@@ -106,7 +106,8 @@ mod tests {
     fn final_stage_check_and_ineffective_ones() {
         let f = facts(
             "FROM golang:1.23 AS build\nHEALTHCHECK CMD [\"/x\"]\nRUN go build\n\
-             FROM alpine:3.20\nHEALTHCHECK CMD true\nHEALTHCHECK --interval=5s CMD wget -qO- localhost:8080/health\n",
+             FROM alpine:3.20\nHEALTHCHECK CMD true\nHEALTHCHECK --interval=5s CMD wget -qO- localhost:8080/health\n\
+             COPY --from=build /x /x\n",
             None,
         )
         .unwrap();
@@ -142,8 +143,39 @@ mod tests {
         assert!(matches!(&app.cmd.as_ref().unwrap().form, CommandForm::Exec(v) if v[0] == "node"));
         let web = facts(text, None).unwrap();
         assert!(web.healthcheck.is_none());
+        // A FROM picks its base by build argument: which stage runs is not certain without a
+        // target, so the check in `base` is not called dead.
+        assert!(web.ineffective_healthchecks.is_empty());
+        let web = facts(text, Some("web")).unwrap();
         assert_eq!(web.ineffective_healthchecks.len(), 1);
         assert!(facts(text, Some("nope")).is_err());
+    }
+
+    #[test]
+    fn a_leaf_stage_may_be_a_target() {
+        // `prod` is built with --target; nothing builds on it, so its check is not dead.
+        let f = facts(
+            "FROM alpine AS prod\nHEALTHCHECK CMD true\nFROM alpine AS dev\nCMD sh\n",
+            None,
+        )
+        .unwrap();
+        assert!(f.ineffective_healthchecks.is_empty());
+    }
+
+    #[test]
+    fn bulk_copies_make_absence_unknown() {
+        let f = facts(
+            "FROM debian AS deps\nFROM python:3.12-slim\nCOPY --from=deps /install/usr /usr\n",
+            None,
+        )
+        .unwrap();
+        assert!(f.bulk_copy);
+        let f = facts(
+            "FROM a AS b\nFROM python:3.12-slim\nCOPY --from=b /bin/grpc_health_probe /bin/\n",
+            None,
+        )
+        .unwrap();
+        assert!(!f.bulk_copy);
     }
 
     #[test]
