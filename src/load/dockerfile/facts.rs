@@ -181,7 +181,7 @@ pub fn image_facts(
     }
     for (index, stage) in stages.iter().enumerate() {
         let in_chain = chain.contains(&index);
-        if !in_chain && !(target.is_some() || (certain && referenced[index])) {
+        if !(in_chain || target.is_some() || certain && referenced[index]) {
             continue;
         }
         let checks: Vec<&&Instruction> = stage
