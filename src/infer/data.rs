@@ -63,7 +63,25 @@ impl Scoring {
 #[derive(Debug)]
 pub(crate) struct Patterns<T> {
     pub set: RegexSet,
-    pub rules: Vec<(Regex, T)>,
+    pub rules: Vec<(LazyRegex, T)>,
+}
+
+/// A rule's own regex, compiled the first time the set says it matched: most rules never
+/// match a given project, and compiling all of them up front was most of a small lint's time.
+#[derive(Debug)]
+pub(crate) struct LazyRegex {
+    pattern: String,
+    compiled: OnceLock<Regex>,
+}
+
+impl std::ops::Deref for LazyRegex {
+    type Target = Regex;
+    fn deref(&self) -> &Regex {
+        self.compiled.get_or_init(|| {
+            // The set was built from the same pattern with the same flags, so it compiles.
+            compile(&self.pattern).unwrap_or_else(|e| panic!("rules/kinds.toml: {e}"))
+        })
+    }
 }
 
 impl<T> Patterns<T> {
@@ -74,13 +92,21 @@ impl<T> Patterns<T> {
             .map_err(|e| e.to_string())?;
         let rules = items
             .into_iter()
-            .map(|(r, t)| Ok((compile(&r)?, t)))
-            .collect::<Result<_, String>>()?;
+            .map(|(pattern, t)| {
+                (
+                    LazyRegex {
+                        pattern,
+                        compiled: OnceLock::new(),
+                    },
+                    t,
+                )
+            })
+            .collect();
         Ok(Patterns { set, rules })
     }
 
     /// Rules whose regex matches `text`, in file order.
-    pub fn matching<'a>(&'a self, text: &str) -> impl Iterator<Item = &'a (Regex, T)> + 'a {
+    pub fn matching<'a>(&'a self, text: &str) -> impl Iterator<Item = &'a (LazyRegex, T)> + 'a {
         self.set
             .matches(text)
             .into_iter()

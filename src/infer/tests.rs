@@ -192,6 +192,16 @@ fn kinds_toml_parses_and_every_regex_compiles() {
     assert!(k.images.len() >= 20);
     assert!(k.commands.rules.len() >= 20);
     assert!(!k.names.rules.is_empty() && !k.env_ports.rules.is_empty());
+    // Rule regexes compile lazily in use; compile every one here so a bad pattern fails CI.
+    let patterns = k
+        .commands
+        .rules
+        .iter()
+        .map(|(re, _)| re.as_str().len())
+        .chain(k.names.rules.iter().map(|(re, _)| re.as_str().len()))
+        .chain(k.env_ports.rules.iter().map(|(re, _)| re.as_str().len()))
+        .chain(k.env_keys.rules.iter().map(|(re, _)| re.as_str().len()));
+    assert!(patterns.min().unwrap_or(0) > 0);
     assert!(k.port_flags.contains_key("--port") && k.port_flags.contains_key("--bind"));
     assert_eq!(k.scoring.assertive, 0.6);
     for name in [

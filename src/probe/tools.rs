@@ -93,11 +93,37 @@ struct InterpreterData {
 pub(crate) struct Knowledge {
     data: Data,
     by_name: HashMap<String, usize>,
-    http: Vec<Regex>,
-    tcp: Vec<Regex>,
-    file: Vec<Regex>,
-    file_freshness: Vec<Regex>,
-    status_checks: Vec<Regex>,
+    http: Regexes,
+    tcp: Regexes,
+    file: Regexes,
+    file_freshness: Regexes,
+    status_checks: Regexes,
+}
+
+/// Interpreter one-liner patterns, compiled the first time a `node -e`/`python -c` check is
+/// read: most projects have none, and compiling them up front cost every lint.
+#[derive(Debug)]
+struct Regexes {
+    patterns: Vec<String>,
+    compiled: OnceLock<Vec<Regex>>,
+}
+
+impl Regexes {
+    fn new(patterns: &[String]) -> Self {
+        Regexes {
+            patterns: patterns.to_vec(),
+            compiled: OnceLock::new(),
+        }
+    }
+
+    fn get(&self) -> &[Regex] {
+        self.compiled.get_or_init(|| {
+            self.patterns
+                .iter()
+                .map(|p| Regex::new(p).expect("regexes in rules/probe-tools.toml compile"))
+                .collect()
+        })
+    }
 }
 
 impl Knowledge {
@@ -122,17 +148,12 @@ pub(crate) fn knowledge() -> &'static Knowledge {
                 by_name.entry(n.clone()).or_insert(i);
             }
         }
-        let compile = |v: &[String]| -> Vec<Regex> {
-            v.iter()
-                .map(|p| Regex::new(p).expect("regexes in rules/probe-tools.toml compile"))
-                .collect()
-        };
         Knowledge {
-            http: compile(&data.interpreter.http),
-            tcp: compile(&data.interpreter.tcp),
-            file: compile(&data.interpreter.file),
-            file_freshness: compile(&data.interpreter.file_freshness),
-            status_checks: compile(&data.interpreter.status_checks),
+            http: Regexes::new(&data.interpreter.http),
+            tcp: Regexes::new(&data.interpreter.tcp),
+            file: Regexes::new(&data.interpreter.file),
+            file_freshness: Regexes::new(&data.interpreter.file_freshness),
+            status_checks: Regexes::new(&data.interpreter.status_checks),
             by_name,
             data,
         }
@@ -697,9 +718,9 @@ fn interpreter(
         step.kind = ProbeKind::Script;
         return;
     };
-    if let Some(m) = know.http.iter().find_map(|r| r.find(&code)) {
+    if let Some(m) = know.http.get().iter().find_map(|r| r.find(&code)) {
         step.kind = ProbeKind::Http;
-        step.fails_on_http_error = Some(know.status_checks.iter().any(|r| r.is_match(&code)));
+        step.fails_on_http_error = Some(know.status_checks.get().iter().any(|r| r.is_match(&code)));
         step.target = url_in_code(&code)
             .or_else(|| object_target(&code))
             .or_else(|| host_port_in_code(&code[m.start()..]));
@@ -708,13 +729,13 @@ fn interpreter(
         {
             step.kind = kind;
         }
-    } else if let Some(m) = know.tcp.iter().find_map(|r| r.find(&code)) {
+    } else if let Some(m) = know.tcp.get().iter().find_map(|r| r.find(&code)) {
         step.kind = ProbeKind::Tcp;
         step.target = host_port_in_code(&code[m.start()..]).map(|mut t| {
             t.scheme = Some("tcp".to_owned());
             t
         });
-    } else if know.file.iter().any(|r| r.is_match(&code)) {
+    } else if know.file.get().iter().any(|r| r.is_match(&code)) {
         static PATH: OnceLock<Regex> = OnceLock::new();
         let path =
             PATH.get_or_init(|| Regex::new(r#"['"](/[^'"\s]+)['"]"#).expect("constant regex"));
@@ -722,7 +743,7 @@ fn interpreter(
         step.file_path = path
             .captures(&code)
             .and_then(|c| Some(c.get(1)?.as_str().to_owned()));
-        step.checks_freshness = know.file_freshness.iter().any(|r| r.is_match(&code));
+        step.checks_freshness = know.file_freshness.get().iter().any(|r| r.is_match(&code));
     } else {
         step.kind = ProbeKind::Script;
     }
@@ -1340,5 +1361,20 @@ mod tests {
         let _ = posix_regex("(((", Dialect::Extended, true);
         let _ = posix_regex("[abc", Dialect::Basic, false);
         let _ = posix_regex("\\", Dialect::Basic, false);
+    }
+}
+
+#[cfg(test)]
+mod knowledge_tests {
+    use super::knowledge;
+
+    /// The interpreter patterns compile lazily in use; force them here so a bad one fails CI.
+    #[test]
+    fn interpreter_patterns_compile() {
+        let k = knowledge();
+        for set in [&k.http, &k.tcp, &k.file, &k.file_freshness, &k.status_checks] {
+            assert_eq!(set.get().len(), set.patterns.len());
+        }
+        assert!(!k.http.get().is_empty());
     }
 }
