@@ -7,6 +7,7 @@
 
 use std::sync::OnceLock;
 
+use aho_corasick::{AhoCorasick, MatchKind};
 use regex::Regex;
 
 use crate::model::Project;
@@ -106,22 +107,21 @@ fn is_maskable(value: &str) -> bool {
 
 /// Masks secrets in every string of a JSON document (JSON and SARIF reports), so the
 /// document stays valid whatever the secret looks like.
-pub fn redact_json(value: &mut serde_json::Value, secrets: &[String]) {
+pub fn redact_json(value: &mut serde_json::Value, redactor: &Redactor) {
     match value {
         serde_json::Value::String(s) => {
-            let masked = redact(s, secrets);
-            if masked != *s {
+            if let Some(masked) = redactor.masked(s) {
                 *s = masked;
             }
         }
         serde_json::Value::Array(items) => {
             for v in items {
-                redact_json(v, secrets);
+                redact_json(v, redactor);
             }
         }
         serde_json::Value::Object(map) => {
             for v in map.values_mut() {
-                redact_json(v, secrets);
+                redact_json(v, redactor);
             }
         }
         _ => {}
@@ -131,52 +131,82 @@ pub fn redact_json(value: &mut serde_json::Value, secrets: &[String]) {
 /// Masks every known secret value (raw, and as JSON would escape it) and every secret of a
 /// well-known shape in `text`.
 pub fn redact(text: &str, secrets: &[String]) -> String {
-    let mut out = text.to_string();
-    for secret in secrets {
-        out = mask_all(&out, secret);
-        let escaped = serde_json::to_string(secret).unwrap_or_default();
-        let escaped = escaped.trim_matches('"');
-        if escaped != secret {
-            out = mask_all(&out, escaped);
+    Redactor::new(secrets).redact(text)
+}
+
+/// The secrets of one report, searched together: one automaton over every value (raw and
+/// JSON-escaped), so masking a report costs one pass per string, not one per secret.
+pub struct Redactor {
+    finder: Option<AhoCorasick>,
+}
+
+impl Redactor {
+    pub fn new(secrets: &[String]) -> Self {
+        let mut needles: Vec<String> = Vec::with_capacity(secrets.len() * 2);
+        for secret in secrets.iter().filter(|s| !s.is_empty()) {
+            needles.push(secret.clone());
+            let escaped = serde_json::to_string(secret).unwrap_or_default();
+            let escaped = escaped.trim_matches('"');
+            if escaped != secret {
+                needles.push(escaped.to_string());
+            }
         }
+        let finder = (!needles.is_empty())
+            .then(|| {
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::LeftmostLongest)
+                    .build(&needles)
+                    .ok()
+            })
+            .flatten();
+        Redactor { finder }
     }
-    for (re, rep) in patterns() {
-        if re.is_match(&out) {
-            out = re.replace_all(&out, *rep).into_owned();
+
+    pub fn redact(&self, text: &str) -> String {
+        self.masked(text).unwrap_or_else(|| text.to_string())
+    }
+
+    /// `None` when nothing in `text` needs masking.
+    pub fn masked(&self, text: &str) -> Option<String> {
+        let mut out: Option<String> = None;
+        if let Some(finder) = &self.finder {
+            out = mask_all(finder, text);
         }
+        for (re, rep) in patterns() {
+            let current = out.as_deref().unwrap_or(text);
+            if re.is_match(current) {
+                out = Some(re.replace_all(current, *rep).into_owned());
+            }
+        }
+        out
     }
-    out
 }
 
 /// Secrets at least this long are masked wherever they appear; shorter ones only as a whole
 /// token, so `ELASTIC_PASSWORD=elastic` masks the password but not every `elasticsearch`.
 const ANYWHERE_LEN: usize = 12;
 
-fn mask_all(text: &str, secret: &str) -> String {
-    if secret.is_empty() || !text.contains(secret) {
-        return text.to_string();
-    }
-    if secret.len() >= ANYWHERE_LEN {
-        return text.replace(secret, MASK);
-    }
+fn mask_all(finder: &AhoCorasick, text: &str) -> Option<String> {
     let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
-    let mut out = String::with_capacity(text.len());
+    let mut out = String::new();
     let mut last = 0;
-    for (at, _) in text.match_indices(secret) {
-        if at < last {
-            continue;
+    for m in finder.find_iter(text) {
+        if m.end() - m.start() < ANYWHERE_LEN {
+            let before = text[..m.start()].chars().next_back();
+            let after = text[m.end()..].chars().next();
+            if word(before) || word(after) {
+                continue;
+            }
         }
-        let before = text[..at].chars().next_back();
-        let after = text[at + secret.len()..].chars().next();
-        if word(before) || word(after) {
-            continue;
-        }
-        out.push_str(&text[last..at]);
+        out.push_str(&text[last..m.start()]);
         out.push_str(MASK);
-        last = at + secret.len();
+        last = m.end();
+    }
+    if last == 0 {
+        return None;
     }
     out.push_str(&text[last..]);
-    out
+    Some(out)
 }
 
 #[cfg(test)]
@@ -200,7 +230,7 @@ mod tests {
         assert!(!is_maskable("false") && !is_maskable("3600") && !is_maskable("abc"));
         assert!(is_maskable("hunter2-but-longer"));
         let mut doc = serde_json::json!({"disabled": false, "msg": "token s3cr3t-value here"});
-        redact_json(&mut doc, &["s3cr3t-value".to_string()]);
+        redact_json(&mut doc, &Redactor::new(&["s3cr3t-value".to_string()]));
         assert_eq!(doc["disabled"], false);
         assert_eq!(doc["msg"], format!("token {MASK} here"));
     }

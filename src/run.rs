@@ -377,14 +377,15 @@ pub fn verify(args: &VerifyArgs) -> ExitCode {
 /// re-serialized, so no secret can break their structure; text is masked as text.
 fn masked(buf: Vec<u8>, format: Format, secrets: &[String]) -> Vec<u8> {
     let text = String::from_utf8_lossy(&buf);
-    let redacted = redact::redact(&text, secrets);
+    let redactor = redact::Redactor::new(secrets);
+    let redacted = redactor.redact(&text);
     if redacted == text {
         return buf;
     }
     if matches!(format, Format::Json | Format::Sarif)
         && let Ok(mut doc) = serde_json::from_slice::<serde_json::Value>(&buf)
     {
-        redact::redact_json(&mut doc, secrets);
+        redact::redact_json(&mut doc, &redactor);
         let mut out = serde_json::to_vec_pretty(&doc).unwrap_or(buf);
         out.push(b'\n');
         return out;

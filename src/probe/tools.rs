@@ -1372,7 +1372,13 @@ mod knowledge_tests {
     #[test]
     fn interpreter_patterns_compile() {
         let k = knowledge();
-        for set in [&k.http, &k.tcp, &k.file, &k.file_freshness, &k.status_checks] {
+        for set in [
+            &k.http,
+            &k.tcp,
+            &k.file,
+            &k.file_freshness,
+            &k.status_checks,
+        ] {
             assert_eq!(set.get().len(), set.patterns.len());
         }
         assert!(!k.http.get().is_empty());

@@ -6,7 +6,7 @@ use crate::load::LoadResult;
 use crate::load::interpolate::interpolate;
 use crate::load::yaml::{Node, Value};
 use crate::model::{HostVar, WarningKind};
-use crate::span::{Span, line_col};
+use crate::span::Span;
 
 pub(super) fn interpolate_tree(
     ctx: &mut Ctx<'_>,
@@ -104,7 +104,19 @@ fn locate(file_text: &str, scalar: Span, piece: &str, from: usize) -> Span {
     match source.find(piece).filter(|_| !piece.is_empty()) {
         Some(rel) => {
             let s = start + rel;
-            let (line, col) = line_col(file_text, s);
+            // Count from the scalar's own position, not the file's start: a file with many
+            // `${VAR}` would otherwise be scanned once per variable.
+            let between = &file_text[scalar.start as usize..s];
+            let (line, col) = match between.rfind('\n') {
+                Some(nl) => (
+                    scalar.line as usize + between.matches('\n').count(),
+                    between[nl + 1..].chars().count() + 1,
+                ),
+                None => (
+                    scalar.line as usize,
+                    scalar.col as usize + between.chars().count(),
+                ),
+            };
             Span::new(scalar.file, s, s + piece.len(), line, col)
         }
         None => scalar,
