@@ -1058,3 +1058,11 @@ fn wait_tools_and_init_scripts() {
     assert_eq!(only(&p).pattern.as_deref(), Some("nginx"));
     assert!(exec(&["service", "nginx", "reload"]).steps.is_empty());
 }
+
+/// Found by fuzzing: brush-parser panics on a redirection fd number that overflows. The check
+/// is read as an unknown script, and the panic is neither propagated nor printed.
+#[test]
+fn overflowing_fd_number_is_an_unknown_script() {
+    let p = sh("77777777777777777777777777777777<x");
+    assert!(p.steps.is_empty() || p.kind == ProbeKind::Script, "{p:?}");
+}
