@@ -341,6 +341,16 @@ fn cases() -> Vec<Case> {
         dockerfile("dockerfile-empty", "", LintOrLocated),
         // Found by fuzzing the probe parser: an fd number that overflows made the shell
         // grammar panic.
+        // Found by fuzzing the probe parser: unbalanced `((` runs backtracked exponentially.
+        dockerfile(
+            "dockerfile-unbalanced-arithmetic",
+            format!(
+                "FROM alpine\nHEALTHCHECK CMD {}2{}\n",
+                "(".repeat(16),
+                "(".repeat(16)
+            ),
+            Lint,
+        ),
         dockerfile(
             "dockerfile-overflowing-fd-number",
             "FROM alpine\nHEALTHCHECK CMD 77777777777777777777777777777777<x\n",

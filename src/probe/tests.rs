@@ -1066,3 +1066,14 @@ fn overflowing_fd_number_is_an_unknown_script() {
     let p = sh("77777777777777777777777777777777<x");
     assert!(p.steps.is_empty() || p.kind == ProbeKind::Script, "{p:?}");
 }
+
+/// Found by fuzzing: unbalanced `((` runs made the shell grammar backtrack exponentially.
+/// Scripts nested that deep are not parsed at all and read as unknown.
+#[test]
+fn deep_unbalanced_parens_are_not_parsed() {
+    let script = format!("{}2{}", "(".repeat(16), "(".repeat(16));
+    let started = std::time::Instant::now();
+    let p = sh(&script);
+    assert_eq!(p.kind, ProbeKind::Script);
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+}
