@@ -341,6 +341,14 @@ fn cases() -> Vec<Case> {
         dockerfile("dockerfile-empty", "", LintOrLocated),
         // Found by fuzzing the probe parser: an fd number that overflows made the shell
         // grammar panic.
+        // Found by fuzzing the probe parser: 88 bytes of nested `${...` with stray quotes that
+        // the shell grammar reads in superlinear time (0.2 s release, 3 s debug). Bounded here so
+        // a regression toward a hang fails.
+        dockerfile(
+            "dockerfile-nested-expansions-with-stray-quotes",
+            "FROM alpine\nHEALTHCHECK CMD [\"sh\", \"-c\", \"t[\\\"s| ${POt[\\\"s| ${Pt[\\\"s| ${POt[\\\"s| ${PORT-3:000}\\\"A]\\nRT:3-000}\\\"ORT-3:000}\\\"A]\\nRT:3-000}\\\"]\\n\"]\n",
+            Lint,
+        ),
         // Found by fuzzing the probe parser: unbalanced `((` runs backtracked exponentially.
         dockerfile(
             "dockerfile-unbalanced-arithmetic",
