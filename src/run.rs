@@ -75,18 +75,8 @@ pub fn lint(args: &LintArgs) -> ExitCode {
         cwd: cwd.clone(),
         width: terminal_width(),
     };
-    // The report is rendered whole, then every secret value the projects and the environment
-    // hold is masked: a check's text, a snippet or a URL can carry one, and CI logs are public.
-    let mut buf = Vec::new();
-    let written = report::render_all(&analyses, &opts, &mut buf).and_then(|()| {
-        let secrets = redact::secret_values(analyses.iter().map(|a| &a.project), &env);
-        stdout.write_all(&masked(buf, format, &secrets))
-    });
-    if let Err(e) = written
-        && e.kind() != std::io::ErrorKind::BrokenPipe
-    {
-        let _ = writeln!(stderr, "error: cannot write the report: {e}");
-        return ExitCode::from(EXIT_ERROR);
+    if let Err(code) = write_report(&analyses, &opts, &env, false, &mut stdout, &mut stderr) {
+        return code;
     }
     if failed {
         return ExitCode::from(EXIT_ERROR);
@@ -353,24 +343,42 @@ pub fn verify(args: &VerifyArgs) -> ExitCode {
         width: terminal_width(),
     };
     let analyses = [analysis];
-    let mut buf = Vec::new();
-    let written = report::render_all(&analyses, &opts, &mut buf).and_then(|()| {
-        if args.show_secrets {
-            return stdout.write_all(&buf);
-        }
-        let secrets = redact::secret_values(analyses.iter().map(|a| &a.project), &env);
-        stdout.write_all(&masked(buf, format, &secrets))
-    });
-    if let Err(e) = written
-        && e.kind() != std::io::ErrorKind::BrokenPipe
-    {
-        let _ = writeln!(stderr, "error: cannot write the report: {e}");
-        return ExitCode::from(EXIT_ERROR);
+    let show = args.show_secrets;
+    if let Err(code) = write_report(&analyses, &opts, &env, show, &mut stdout, &mut stderr) {
+        return code;
     }
     ExitCode::from(report::exit_code(
         &analyses[0].findings,
         args.output.fail_on,
     ))
+}
+
+/// Renders the report whole, then masks every secret value the projects and the environment
+/// hold (a check's text, a snippet or a URL can carry one, and CI logs are public) unless the
+/// user asked to see them. A closed pipe is not an error.
+fn write_report(
+    analyses: &[Analysis],
+    opts: &report::RenderOptions,
+    env: &[(String, String)],
+    show_secrets: bool,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<(), ExitCode> {
+    let mut buf = Vec::new();
+    let written = report::render_all(analyses, opts, &mut buf).and_then(|()| {
+        if show_secrets {
+            return stdout.write_all(&buf);
+        }
+        let secrets = redact::secret_values(analyses.iter().map(|a| &a.project), env);
+        stdout.write_all(&masked(buf, opts.format, &secrets))
+    });
+    match written {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            let _ = writeln!(stderr, "error: cannot write the report: {e}");
+            Err(ExitCode::from(EXIT_ERROR))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// A rendered report with every secret masked. JSON documents are masked string by string and

@@ -20,47 +20,12 @@ struct Data {
 #[serde(deny_unknown_fields)]
 struct Template {
     #[serde(default)]
-    kinds: Vec<ServiceKindName>,
+    kinds: Vec<ServiceKind>,
     #[serde(default)]
     images: Vec<String>,
     requires: Vec<String>,
     test: Vec<String>,
     why: String,
-}
-
-/// Kind names as written in the data file (the JSON names of [`ServiceKind`]).
-#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "kebab-case")]
-enum ServiceKindName {
-    HttpServer,
-    WsServer,
-    WsClient,
-    GrpcServer,
-    TcpServer,
-    Database,
-    Broker,
-    Worker,
-    Cron,
-    Oneshot,
-}
-
-impl ServiceKindName {
-    fn matches(self, kind: ServiceKind) -> bool {
-        use ServiceKindName as N;
-        matches!(
-            (self, kind),
-            (N::HttpServer, ServiceKind::HttpServer)
-                | (N::WsServer, ServiceKind::WsServer)
-                | (N::WsClient, ServiceKind::WsClient)
-                | (N::GrpcServer, ServiceKind::GrpcServer)
-                | (N::TcpServer, ServiceKind::TcpServer)
-                | (N::Database, ServiceKind::Database)
-                | (N::Broker, ServiceKind::Broker)
-                | (N::Worker, ServiceKind::Worker)
-                | (N::Cron, ServiceKind::Cron)
-                | (N::Oneshot, ServiceKind::Oneshot)
-        )
-    }
 }
 
 fn data() -> &'static Data {
@@ -91,7 +56,7 @@ pub fn propose(service: &Service, info: &KindInfo, probe: Option<&Probe>) -> Opt
     let image = images::base_image(service).map(images::parse_ref);
     let values = values(service, info, probe);
     data().template.iter().find_map(|t| {
-        let fits = t.kinds.iter().any(|k| k.matches(info.kind))
+        let fits = t.kinds.contains(&info.kind)
             || image.as_ref().is_some_and(|r| {
                 t.images.iter().any(|p| {
                     globset::Glob::new(p).is_ok_and(|g| g.compile_matcher().is_match(&r.repo))

@@ -110,42 +110,14 @@ pub fn run(args: &VerifyArgs, analysis: &Analysis) -> Result<LiveReport, LiveErr
     })
 }
 
-/// Go-style durations as `--timeout` takes them: `90s`, `5m`, `1m30s`, `500ms`.
+/// Go-style durations as `--timeout` takes them: `90s`, `5m`, `1m30s`, `500ms`; a bare
+/// number is seconds.
 pub fn parse_duration(text: &str) -> Option<Duration> {
     let s = text.trim();
-    if s.is_empty() {
-        return None;
-    }
-    if s.bytes().all(|b| b.is_ascii_digit()) {
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
         return s.parse::<u64>().ok().map(Duration::from_secs);
     }
-    let mut total = Duration::ZERO;
-    let mut rest = s;
-    while !rest.is_empty() {
-        let num_end = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        if num_end == 0 {
-            return None;
-        }
-        let value: f64 = rest[..num_end].parse().ok()?;
-        rest = &rest[num_end..];
-        let unit_end = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let scale = match &rest[..unit_end] {
-            "ns" => 1e-9,
-            "us" | "µs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return None,
-        };
-        rest = &rest[unit_end..];
-        total += Duration::try_from_secs_f64(value * scale).ok()?;
-    }
-    Some(total)
+    crate::load::compose::parse_go_duration(s)
 }
 
 /// Masks credentials a check may carry on its command line or print (`-pSECRET` for MySQL

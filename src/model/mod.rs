@@ -29,16 +29,21 @@ pub struct Project {
 
 impl Project {
     pub fn service(&self, name: &str) -> Option<&Service> {
+        self.service_position(name).map(|i| &self.services[i])
+    }
+
+    /// Index of the service called `name` in [`Project::services`].
+    pub fn service_position(&self, name: &str) -> Option<usize> {
         if self.service_index.len() == self.services.len() {
             // An index of the same size was built over these services (they only grow during
             // loading); confirm the hit so a stale index can never return the wrong service.
             return self
                 .service_index
                 .get(name)
-                .and_then(|&i| self.services.get(i))
-                .filter(|s| s.name == name);
+                .copied()
+                .filter(|&i| self.services.get(i).is_some_and(|s| s.name == name));
         }
-        self.services.iter().find(|s| s.name == name)
+        self.services.iter().position(|s| s.name == name)
     }
 
     /// Builds the name index; call after the last service is added.

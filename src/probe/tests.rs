@@ -1064,7 +1064,8 @@ fn wait_tools_and_init_scripts() {
 #[test]
 fn overflowing_fd_number_is_an_unknown_script() {
     let p = sh("77777777777777777777777777777777<x");
-    assert!(p.steps.is_empty() || p.kind == ProbeKind::Script, "{p:?}");
+    assert_eq!(p.kind, ProbeKind::Script, "{p:?}");
+    assert!(p.steps.is_empty(), "{p:?}");
 }
 
 /// Found by fuzzing: unbalanced `((` runs made the shell grammar backtrack exponentially.

@@ -178,29 +178,6 @@ fn source_span(text: &str, span: &Span) -> miette::SourceSpan {
     miette::SourceSpan::new(start.into(), end - start)
 }
 
-/// Environment keys whose values must not reach a terminal or a CI log.
-fn is_secret_key(key: &str) -> bool {
-    let k = key.to_ascii_uppercase();
-    [
-        "TOKEN",
-        "SECRET",
-        "PASSWORD",
-        "PASSWD",
-        "PASS",
-        "API_KEY",
-        "APIKEY",
-        "PRIVATE",
-        "CREDENTIAL",
-        "AUTH",
-        "_KEY",
-        "DSN",
-        "COOKIE",
-        "SESSION",
-    ]
-    .iter()
-    .any(|w| k.contains(w))
-}
-
 /// Byte ranges of secret-looking environment values in each file, found once per report so
 /// snippets can mask them byte for byte (every span still lines up).
 type Masks = std::collections::HashMap<FileId, Vec<(usize, usize)>>;
@@ -214,7 +191,7 @@ fn secret_masks(project: &Project) -> Masks {
             let image_env = s.dockerfile.iter().flat_map(|d| d.env.iter());
             s.environment.iter().chain(image_env)
         })
-        .filter(|e| !e.span.is_dummy() && is_secret_key(&e.key));
+        .filter(|e| !e.span.is_dummy() && crate::redact::is_secret_key(&e.key));
     for var in vars {
         let Some(value) = var.value.as_deref().filter(|v| !v.is_empty()) else {
             continue;

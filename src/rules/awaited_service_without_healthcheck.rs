@@ -14,37 +14,29 @@ impl Rule for AwaitedServiceWithoutHealthcheck {
     }
 
     fn check_analysis(&self, cx: &ProjectCtx<'_>, out: &mut Vec<Finding>) {
-        for (service, _) in cx.iter() {
-            for dep in &service.depends_on {
-                if dep.condition != Condition::ServiceStarted {
-                    continue;
-                }
-                let Some((target, analysis)) = cx.service(&dep.service) else {
-                    continue;
-                };
-                let kind = &analysis.kind;
-                if !kind.is_assertive()
-                    || kind.kind.listens() != Some(true)
-                    || !known_without_check(target)
-                {
-                    continue;
-                }
-                out.push(
-                    Finding::new(
-                        self.id(),
-                        dep.span,
-                        format!(
-                            "`{}` starts as soon as the container of `{}` ({}) starts, before it accepts connections, and nothing reports `{}` unhealthy when it stops serving",
-                            service.name,
-                            target.name,
-                            kind_phrase(kind.kind),
-                            target.name
-                        ),
-                    )
-                    .with_service(&service.name)
-                    .with_label(Some(target.span), format!("`{}` has no healthcheck", target.name)),
-                );
+        for (service, dep, target, analysis) in cx.dependencies(Condition::ServiceStarted) {
+            let kind = &analysis.kind;
+            if !kind.is_assertive()
+                || kind.kind.listens() != Some(true)
+                || !known_without_check(target)
+            {
+                continue;
             }
+            out.push(
+                Finding::new(
+                    self.id(),
+                    dep.span,
+                    format!(
+                        "`{}` starts as soon as the container of `{}` ({}) starts, before it accepts connections, and nothing reports `{}` unhealthy when it stops serving",
+                        service.name,
+                        target.name,
+                        kind_phrase(kind.kind),
+                        target.name
+                    ),
+                )
+                .with_service(&service.name)
+                .with_label(Some(target.span), format!("`{}` has no healthcheck", target.name)),
+            );
         }
     }
 }

@@ -13,30 +13,22 @@ impl Rule for DependsOnHealthyWithoutHealthcheck {
     }
 
     fn check_analysis(&self, cx: &ProjectCtx<'_>, out: &mut Vec<Finding>) {
-        for (service, _) in cx.iter() {
-            for dep in &service.depends_on {
-                if dep.condition != Condition::ServiceHealthy || !dep.required {
-                    continue;
-                }
-                let Some((target, _)) = cx.service(&dep.service) else {
-                    continue;
-                };
-                if !known_without_check(target) {
-                    continue;
-                }
-                out.push(
-                    Finding::new(
-                        self.id(),
-                        dep.span,
-                        format!(
-                            "`docker compose up` fails with \"container {} has no healthcheck configured\": `{}` waits for `{}` to be healthy but it has no health check",
-                            target.name, service.name, target.name
-                        ),
-                    )
-                    .with_service(&service.name)
-                    .with_label(Some(target.span), format!("`{}` defines no healthcheck", target.name)),
-                );
+        for (service, dep, target, _) in cx.dependencies(Condition::ServiceHealthy) {
+            if !dep.required || !known_without_check(target) {
+                continue;
             }
+            out.push(
+                Finding::new(
+                    self.id(),
+                    dep.span,
+                    format!(
+                        "`docker compose up` fails with \"container {} has no healthcheck configured\": `{}` waits for `{}` to be healthy but it has no health check",
+                        target.name, service.name, target.name
+                    ),
+                )
+                .with_service(&service.name)
+                .with_label(Some(target.span), format!("`{}` defines no healthcheck", target.name)),
+            );
         }
     }
 }

@@ -13,36 +13,28 @@ impl Rule for HealthcheckDisabledButAwaited {
     }
 
     fn check_analysis(&self, cx: &ProjectCtx<'_>, out: &mut Vec<Finding>) {
-        for (service, _) in cx.iter() {
-            for dep in &service.depends_on {
-                if dep.condition != Condition::ServiceHealthy || !dep.required {
-                    continue;
-                }
-                let Some((target, _)) = cx.service(&dep.service) else {
-                    continue;
-                };
-                let hc = &target.healthcheck;
-                let disabled = hc.disabled
-                    || hc
-                        .test
-                        .as_ref()
-                        .is_some_and(|t| t.form == crate::model::TestForm::None);
-                if !disabled {
-                    continue;
-                }
-                out.push(
-                    Finding::new(
-                        self.id(),
-                        dep.span,
-                        format!(
-                            "`docker compose up` fails with \"container {} has no healthcheck configured\": `{}` waits for `{}` to be healthy but its health check is disabled",
-                            target.name, service.name, target.name
-                        ),
-                    )
-                    .with_service(&service.name)
-                    .with_label(Some(test_span(target)), "the health check is disabled here"),
-                );
+        for (service, dep, target, _) in cx.dependencies(Condition::ServiceHealthy) {
+            let hc = &target.healthcheck;
+            let disabled = hc.disabled
+                || hc
+                    .test
+                    .as_ref()
+                    .is_some_and(|t| t.form == crate::model::TestForm::None);
+            if !dep.required || !disabled {
+                continue;
             }
+            out.push(
+                Finding::new(
+                    self.id(),
+                    dep.span,
+                    format!(
+                        "`docker compose up` fails with \"container {} has no healthcheck configured\": `{}` waits for `{}` to be healthy but its health check is disabled",
+                        target.name, service.name, target.name
+                    ),
+                )
+                .with_service(&service.name)
+                .with_label(Some(test_span(target)), "the health check is disabled here"),
+            );
         }
     }
 }

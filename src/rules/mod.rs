@@ -188,8 +188,33 @@ pub struct ProjectCtx<'a> {
 impl<'a> ProjectCtx<'a> {
     /// A service of the project and its analysis, by name.
     pub fn service(&self, name: &str) -> Option<(&'a Service, &'a ServiceAnalysis)> {
-        let i = self.project.services.iter().position(|s| s.name == name)?;
+        let i = self.project.service_position(name)?;
         Some((&self.project.services[i], self.services.get(i)?))
+    }
+
+    /// Every dependency of an active service with `condition` whose target is in the project:
+    /// (dependent, dependency, target, target's analysis).
+    pub fn dependencies(
+        &self,
+        condition: crate::model::Condition,
+    ) -> impl Iterator<
+        Item = (
+            &'a Service,
+            &'a crate::model::Dependency,
+            &'a Service,
+            &'a ServiceAnalysis,
+        ),
+    > + '_ {
+        self.iter().flat_map(move |(service, _)| {
+            service
+                .depends_on
+                .iter()
+                .filter(move |d| d.condition == condition)
+                .filter_map(move |d| {
+                    let (target, analysis) = self.service(&d.service)?;
+                    Some((service, d, target, analysis))
+                })
+        })
     }
 
     /// Active services with their analyses.

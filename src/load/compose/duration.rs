@@ -5,6 +5,16 @@ use std::time::Duration;
 
 /// Parses a compose duration; `None` when compose would reject the text.
 pub fn parse_duration(text: &str) -> Option<Duration> {
+    parse(text, true)
+}
+
+/// Go's `time.ParseDuration`, which `docker build` uses for HEALTHCHECK flags: the same
+/// grammar without days and weeks. Signs are refused (the engine rejects negative durations).
+pub fn parse_go_duration(text: &str) -> Option<Duration> {
+    parse(text, false)
+}
+
+fn parse(text: &str, days: bool) -> Option<Duration> {
     let s = text.trim();
     if s.is_empty() {
         return None;
@@ -32,8 +42,8 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
             "s" => 1e9,
             "m" => 60e9,
             "h" => 3600e9,
-            "d" => 86400e9,
-            "w" => 7.0 * 86400e9,
+            "d" if days => 86400e9,
+            "w" if days => 7.0 * 86400e9,
             _ => return None,
         };
         total += number * nanos_per;
@@ -47,6 +57,15 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn go_durations_have_no_days() {
+        assert_eq!(parse_go_duration("1m30s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_go_duration("1.5s"), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_go_duration("1d"), None);
+        assert_eq!(parse_go_duration("10"), None);
+        assert_eq!(parse_go_duration("-5s"), None);
+    }
 
     #[test]
     fn compose_duration_forms() {

@@ -24,7 +24,7 @@ use crate::span::{FileId, Sources, Span};
 use super::yaml::{self, Budget, Node, Value};
 use super::{LoadError, LoadOptions, LoadResult};
 
-pub use duration::parse_duration;
+pub use duration::{parse_duration, parse_go_duration};
 
 /// The project and, for each service, its final merged YAML mapping (interpolated, paths
 /// resolved, tags applied). The tree answers questions about fields the model does not keep.

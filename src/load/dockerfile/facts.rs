@@ -73,10 +73,7 @@ pub fn image_facts(
             }
             "arg" if stages.is_empty() => {
                 for word in &inst.args {
-                    let (k, v) = match word.split_once('=') {
-                        Some((k, v)) => (k, Some(unquote(v, file.escape))),
-                        None => (word.as_str(), None),
-                    };
+                    let (k, v) = arg_decl(word, file.escape);
                     let value = overrides.get(k).map(|s| s.to_string()).or(v);
                     if let Some(v) = value {
                         global.insert(k.to_string(), v);
@@ -216,10 +213,7 @@ pub fn image_facts(
             match inst.keyword.as_str() {
                 "arg" => {
                     for word in &inst.args {
-                        let (k, v) = match word.split_once('=') {
-                            Some((k, v)) => (k, Some(unquote(v, file.escape))),
-                            None => (word.as_str(), None),
-                        };
+                        let (k, v) = arg_decl(word, file.escape);
                         let value = overrides
                             .get(k)
                             .map(|s| s.to_string())
@@ -336,6 +330,14 @@ pub fn image_facts(
     Ok(facts)
 }
 
+/// `NAME` or `NAME=default` of an ARG instruction.
+fn arg_decl(word: &str, escape: char) -> (&str, Option<String>) {
+    match word.split_once('=') {
+        Some((k, v)) => (k, Some(unquote(v, escape))),
+        None => (word, None),
+    }
+}
+
 /// A copy whose destination is a system directory, or whose source is a directory tree, can
 /// bring any program with it.
 fn is_bulk_copy(dest: &str, sources: &[String]) -> bool {
@@ -415,7 +417,7 @@ fn healthcheck(
         match name {
             "interval" | "timeout" | "start-period" | "start-interval" => {
                 let field = name.replace('-', "_");
-                match go_duration(value) {
+                match crate::load::compose::parse_go_duration(value) {
                     Some(d) if d.is_zero() || d >= Duration::from_millis(1) => {
                         let slot = match name {
                             "interval" => &mut hc.interval,
@@ -481,52 +483,6 @@ fn find_in(sources: &Sources, id: FileId, inst: &Instruction, needle: &str) -> O
     let line = text.get(start..end)?;
     let at = line.find(needle)?;
     Some(sources.span(id, start + at, start + at + needle.len()))
-}
-
-/// Go's `time.ParseDuration`, which `docker build` uses for HEALTHCHECK flags: no days, an
-/// optional sign, `0` without a unit. Negative durations are `None` (the engine rejects them).
-pub fn go_duration(text: &str) -> Option<Duration> {
-    let s = text.strip_prefix('+').unwrap_or(text);
-    if s.starts_with('-') {
-        // Negative durations are rejected by the engine.
-        return None;
-    }
-    if s == "0" {
-        return Some(Duration::ZERO);
-    }
-    if s.is_empty() {
-        return None;
-    }
-    let mut total = 0f64;
-    let mut rest = s;
-    while !rest.is_empty() {
-        let num_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        if num_len == 0 {
-            return None;
-        }
-        let number: f64 = rest[..num_len].parse().ok()?;
-        rest = &rest[num_len..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let per = match &rest[..unit_len] {
-            "ns" => 1.0,
-            "us" | "µs" | "μs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            _ => return None,
-        };
-        rest = &rest[unit_len..];
-        total += number * per;
-    }
-    if !total.is_finite() || total > i64::MAX as f64 {
-        return None;
-    }
-    Some(Duration::from_nanos(total as u64))
 }
 
 /// `80`, `80/tcp`, `8000-8010/udp`.
@@ -640,17 +596,6 @@ pub fn expand(text: &str, vars: &HashMap<String, String>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn go_durations() {
-        assert_eq!(go_duration("30s"), Some(Duration::from_secs(30)));
-        assert_eq!(go_duration("1m30s"), Some(Duration::from_secs(90)));
-        assert_eq!(go_duration("1.5s"), Some(Duration::from_millis(1500)));
-        assert_eq!(go_duration("0"), Some(Duration::ZERO));
-        assert_eq!(go_duration("1d"), None);
-        assert_eq!(go_duration("10"), None);
-        assert_eq!(go_duration("-5s"), None);
-    }
 
     #[test]
     fn expansion_operators() {
